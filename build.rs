@@ -1,0 +1,27 @@
+//! Compiles `proto/` into prost types with a pure-Rust protobuf compiler, so no
+//! system `protoc` is needed, and keeps the descriptor set for the text format.
+
+use std::path::PathBuf;
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let mut files: Vec<PathBuf> = std::fs::read_dir("proto")?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "proto"))
+        .collect();
+    // A stable input order gives stable generated code.
+    files.sort();
+    let descriptors = protox::compile(&files, ["proto"])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("file_descriptor_set.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+    prost_build::Config::new()
+        // TF serializes deterministically: map entries sorted by key.
+        .btree_map(["."])
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,2 @@
+//! tf-freeze: TensorFlow's `freeze_graph` over byte slices.
+pub mod proto;

@@ -22,6 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     prost_build::Config::new()
         // TF serializes deterministically: map entries sorted by key.
         .btree_map(["."])
+        // Map entries are written in upb's deterministic order (see src/wire.rs).
+        .prost_path("crate::wire")
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -51,6 +51,14 @@ pub enum Error {
     /// The graph holds no variables: it was most likely frozen already.
     NoVariables,
 
+    /// The output could not be written.
+    Output {
+        /// The output path.
+        file: String,
+        /// The system's reason.
+        detail: String,
+    },
+
     // ---- The way the tool was called ----
     /// Options that contradict each other or are missing.
     Usage(String),
@@ -97,6 +105,14 @@ impl Error {
         }
     }
 
+    /// The refusal of a V1 checkpoint (one SavedTensorSlices table, no `.index`).
+    pub fn unsupported_v1(file: &str) -> Self {
+        Error::unsupported(format!(
+            "{file} is a TensorFlow V1 checkpoint (one table file, no .index); this version reads V2 \
+             checkpoints only: load it in TensorFlow and save it again with tf.compat.v1.train.Saver()"
+        ))
+    }
+
     pub(crate) fn unsupported(what: impl Into<String>) -> Self {
         Error::Unsupported { what: what.into() }
     }
@@ -130,6 +146,7 @@ impl fmt::Display for Error {
                 f,
                 "the graph holds no variables: it was most likely frozen already (a graph cannot be frozen twice)"
             ),
+            Error::Output { file, detail } => write!(f, "cannot write {file}: {detail}"),
             Error::Usage(message) => write!(f, "{message}"),
             Error::Unsupported { what } => write!(f, "not supported: {what}"),
             Error::TooLarge { what, size, limit } => {

@@ -1,2 +1,98 @@
 //! tf-freeze: TensorFlow's `freeze_graph` over byte slices.
+//!
+//! The core reads a graph (GraphDef or MetaGraphDef, binary or text) and a V2
+//! checkpoint index, turns the variables the outputs need into constants and
+//! returns a [`Plan`]: the frozen GraphDef as a list of segments, either owned
+//! bytes or a range of a `.data` shard. The CLI streams the plan to disk and
+//! the page builds its download from slices of the dropped files, so raw
+//! weights never pass through the core. Nothing here touches a filesystem.
+
+pub mod bundle;
+pub mod error;
+mod freeze;
+pub mod graph;
+mod names;
+pub mod plan;
 pub mod proto;
+mod saver;
+mod subgraph;
+mod tensor;
+pub mod wire;
+
+pub use error::{Error, Result};
+pub use freeze::{prepare, DataRange, Prepared};
+pub use names::split_list;
+pub use plan::{Plan, Segment, Summary};
+
+/// One input file: the name it had (for messages) and its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct InputFile<'a> {
+    /// The file name or path as the user gave it.
+    pub name: &'a str,
+    /// Its whole contents.
+    pub bytes: &'a [u8],
+}
+
+/// The checkpoint the values come from: its `.index` and the sizes of the
+/// `.data` shards that were found (the shards themselves are read by the shell).
+#[derive(Debug, Clone)]
+pub struct Checkpoint<'a> {
+    /// The prefix (`model.ckpt-1000`), used to name the data files in messages.
+    pub prefix: &'a str,
+    /// The `<prefix>.index` file.
+    pub index: InputFile<'a>,
+    /// The size of each `.data-SSSSS-of-NNNNN` shard by shard id; `None` when
+    /// that shard was not given.
+    pub shard_sizes: Vec<Option<u64>>,
+}
+
+/// TF's `freeze_graph` parameters (TF 2.21 defaults in [`FreezeOptions::default`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreezeOptions {
+    /// Node names to keep, with what they need (`name`, `name:0` or `^name`).
+    pub output_node_names: Vec<String>,
+    /// Blank every node's device (TF's default: true).
+    pub clear_devices: bool,
+    /// Only these variables become constants (`None`: all).
+    pub variable_names_whitelist: Option<Vec<String>>,
+    /// These variables stay variables.
+    pub variable_names_denylist: Option<Vec<String>>,
+    /// Nodes TF would run after restoring; checked to exist.
+    pub initializer_nodes: Vec<String>,
+    /// Deprecated in TF; when given, must name a node of the graph.
+    pub restore_op_name: Option<String>,
+    /// Deprecated in TF; when given, must name a tensor of the graph.
+    pub filename_tensor_name: Option<String>,
+}
+
+impl Default for FreezeOptions {
+    fn default() -> Self {
+        FreezeOptions {
+            output_node_names: Vec::new(),
+            clear_devices: true,
+            variable_names_whitelist: None,
+            variable_names_denylist: None,
+            initializer_nodes: Vec::new(),
+            restore_op_name: None,
+            filename_tensor_name: None,
+        }
+    }
+}
+
+/// Everything one freeze needs.
+#[derive(Debug, Clone)]
+pub struct FreezeRequest<'a> {
+    /// `--input_graph`: a GraphDef (binary or text); a MetaGraphDef is accepted too.
+    pub graph: Option<InputFile<'a>>,
+    /// `--input_meta_graph`: a MetaGraphDef (binary or text). When given, its
+    /// graph is the one frozen, as in TF.
+    pub meta_graph: Option<InputFile<'a>>,
+    /// `--input_saver`: a SaverDef (binary or text).
+    pub saver: Option<InputFile<'a>>,
+    /// The checkpoint.
+    pub checkpoint: Checkpoint<'a>,
+    /// `--input_binary`: only a hint of which encoding to try first.
+    pub input_binary: Option<bool>,
+    /// The parameters.
+    pub options: FreezeOptions,
+}

@@ -1,0 +1,103 @@
+//! Node and tensor names as TF spells them in `NodeDef.input` and in flags.
+
+/// The node a name refers to: `^a` (control input) and `a:1` (tensor) are node `a`
+/// (graph_util_impl.py `_node_name`).
+pub fn node_name(input: &str) -> &str {
+    let name = input.strip_prefix('^').unwrap_or(input);
+    name.split(':').next().unwrap_or(name)
+}
+
+/// The producing node and output index of a data input: the output index is
+/// the last `:`-part when it is a number, else 0 (convert_to_constants.py,
+/// `_Convertible._parse_input`... endpoint parsing).
+pub fn endpoint(input: &str) -> (&str, usize) {
+    let name = input.strip_prefix('^').unwrap_or(input);
+    let node = name.split(':').next().unwrap_or(name);
+    let index = name
+        .rsplit_once(':')
+        .and_then(|(_, last)| last.parse().ok())
+        .unwrap_or(0);
+    (node, index)
+}
+
+/// Splits a comma-separated flag value the way TF does (spaces removed), and
+/// drops empty items, which TF turns into confusing "not in graph" errors.
+pub fn split_list(value: &str) -> Vec<String> {
+    value
+        .replace(' ', "")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The existing names nearest to `wanted`, best first, for "did you mean".
+pub fn suggestions<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let wanted_lower = wanted.to_lowercase();
+    let mut scored: Vec<(usize, &str)> = names
+        .filter_map(|name| {
+            let lower = name.to_lowercase();
+            let distance = edit_distance(&wanted_lower, &lower);
+            let limit = (wanted.len() / 3).max(2);
+            let last_part = lower.rsplit('/').next().unwrap_or(&lower);
+            if distance <= limit || last_part == wanted_lower {
+                Some((distance, name))
+            } else {
+                None
+            }
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(5).map(|(_, n)| n.to_owned()).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
+            let insert = current.last().copied().unwrap_or(0) + 1;
+            current.push(substitute.min(delete).min(insert));
+        }
+        previous = current;
+    }
+    previous.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_drop_control_marks_and_indices() {
+        assert_eq!(node_name("^a/b"), "a/b");
+        assert_eq!(node_name("a/b:1"), "a/b");
+        assert_eq!(node_name("f:output:0"), "f");
+    }
+
+    #[test]
+    fn endpoints_take_the_last_numeric_part() {
+        assert_eq!(endpoint("a:2"), ("a", 2));
+        assert_eq!(endpoint("a"), ("a", 0));
+        assert_eq!(endpoint("f:output:3"), ("f", 3));
+        assert_eq!(endpoint("f:output"), ("f", 0));
+    }
+
+    #[test]
+    fn lists_drop_spaces_and_empty_items() {
+        assert_eq!(split_list(" a, b ,,c,"), vec!["a", "b", "c"]);
+        assert!(split_list("").is_empty());
+    }
+
+    #[test]
+    fn suggestions_find_near_names() {
+        let names = ["dense/kernel", "output", "out_1", "unrelated_name"];
+        let found = suggestions("ouput", names.iter().copied());
+        assert_eq!(found.first().map(String::as_str), Some("output"));
+        assert!(!found.contains(&"unrelated_name".to_owned()));
+    }
+}

@@ -1,0 +1,282 @@
+//! The frozen GraphDef as a list of segments: owned bytes, or a range of a
+//! `.data` shard that goes into a Const's `tensor_content` unchanged. The
+//! encoding is TF's deterministic serialization: fields in number order, map
+//! entries sorted by key (prost with `btree_map` does both).
+
+use prost::encoding::encoded_len_varint;
+use prost::Message;
+
+use crate::error::{Error, Result};
+use crate::proto::{attr_value, AttrValue, GraphDef, NodeDef, TensorProto};
+
+/// One piece of the output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Bytes written as they are.
+    Bytes(Vec<u8>),
+    /// A range of a data shard, copied unchanged.
+    Shard {
+        /// The shard id (`.data-SSSSS-of-NNNNN`).
+        shard: u32,
+        /// Where the range starts in the shard.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+        /// The crc32c the checkpoint stores for these bytes (unmasked).
+        crc32c: u32,
+        /// The checkpoint key of the tensor, for messages.
+        tensor: String,
+    },
+}
+
+impl Segment {
+    /// Its length in the output.
+    pub fn len(&self) -> u64 {
+        match self {
+            Segment::Bytes(bytes) => bytes.len() as u64,
+            Segment::Shard { len, .. } => *len,
+        }
+    }
+
+    /// True for an empty segment.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a freeze did, for the one-line report and the page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Variables turned into constants.
+    pub variables_frozen: usize,
+    /// Nodes in the frozen graph.
+    pub nodes_kept: usize,
+    /// Nodes of the input graph left out.
+    pub nodes_removed: usize,
+    /// Size of the frozen GraphDef in bytes.
+    pub output_bytes: u64,
+}
+
+/// The frozen graph, ready to be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The file's contents, in order.
+    pub segments: Vec<Segment>,
+    /// What was done.
+    pub summary: Summary,
+    /// The data files the shard segments refer to, by shard id.
+    pub data_files: Vec<String>,
+    /// Things the user should know that did not stop the freeze.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// The whole output in memory, given a way to read shard ranges. Meant for
+    /// small graphs and tests; the CLI and page stream instead.
+    pub fn to_bytes(&self, mut read: impl FnMut(u32, u64, u64) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Bytes(bytes) => out.extend_from_slice(bytes),
+                Segment::Shard {
+                    shard,
+                    offset,
+                    len,
+                    crc32c,
+                    tensor,
+                } => {
+                    let bytes = read(*shard, *offset, *len)?;
+                    let computed = crc32c::crc32c(&bytes);
+                    if computed != *crc32c {
+                        return Err(Error::Checksum {
+                            file: self.data_files.get(*shard as usize).cloned().unwrap_or_default(),
+                            what: format!("tensor '{tensor}'"),
+                            stored: *crc32c,
+                            computed,
+                        });
+                    }
+                    out.extend_from_slice(&bytes);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A Const whose `tensor_content` comes from a shard.
+#[derive(Debug, Clone)]
+pub struct ContentRef {
+    /// The shard range.
+    pub shard: u32,
+    /// Offset in the shard.
+    pub offset: u64,
+    /// Length.
+    pub len: u64,
+    /// Unmasked stored crc32c.
+    pub crc32c: u32,
+    /// Checkpoint key.
+    pub tensor: String,
+}
+
+/// Builds the segments for `graph`; `content(i)` gives the shard range of node
+/// `i` when that node is a frozen Const whose value stays in the shard (its
+/// `value` attr then holds only dtype and shape).
+pub fn encode(graph: &GraphDef, content: impl Fn(usize) -> Option<ContentRef>) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    for (i, node) in graph.node.iter().enumerate() {
+        match content(i) {
+            Some(range) => {
+                encode_const_prefix(node, range.len, &mut pending);
+                segments.push(Segment::Bytes(std::mem::take(&mut pending)));
+                segments.push(Segment::Shard {
+                    shard: range.shard,
+                    offset: range.offset,
+                    len: range.len,
+                    crc32c: range.crc32c,
+                    tensor: range.tensor,
+                });
+            }
+            None => {
+                pending.push(0x0a);
+                node.encode_length_delimited(&mut pending).unwrap_or_default();
+            }
+        }
+    }
+    let rest = GraphDef {
+        node: Vec::new(),
+        ..graph.clone()
+    };
+    rest.encode(&mut pending).unwrap_or_default();
+    if !pending.is_empty() {
+        segments.push(Segment::Bytes(pending));
+    }
+    segments.retain(|s| !s.is_empty());
+    segments
+}
+
+fn put_len_delimited_header(out: &mut Vec<u8>, tag: u8, len: u64) {
+    out.push(tag);
+    prost::encoding::encode_varint(len, out);
+}
+
+fn len_delimited_size(len: u64) -> u64 {
+    1 + encoded_len_varint(len) as u64 + len
+}
+
+/// Writes node field 1 of the GraphDef up to, not including, the raw content
+/// bytes. `tensor_content` (TensorProto field 4) is the last field of the
+/// tensor, the tensor the only field of the `value` AttrValue, and `value` the
+/// last attr key, so the content is the last thing in the node's encoding.
+fn encode_const_prefix(node: &NodeDef, content_len: u64, out: &mut Vec<u8>) {
+    let tensor_header: TensorProto = match node.attr.get("value").and_then(|a| a.value.as_ref()) {
+        Some(attr_value::Value::Tensor(t)) => t.clone(),
+        _ => TensorProto::default(),
+    };
+    let mut without_value = node.clone();
+    without_value.attr.remove("value");
+    let node_head = without_value.encode_to_vec();
+    let tensor_head = tensor_header.encode_to_vec();
+
+    let tensor_len = tensor_head.len() as u64 + len_delimited_size(content_len);
+    let attr_len = len_delimited_size(tensor_len);
+    let key = b"value";
+    let entry_len = len_delimited_size(key.len() as u64) + len_delimited_size(attr_len);
+    let node_len = node_head.len() as u64 + len_delimited_size(entry_len);
+
+    put_len_delimited_header(out, 0x0a, node_len);
+    out.extend_from_slice(&node_head);
+    put_len_delimited_header(out, 0x2a, entry_len);
+    put_len_delimited_header(out, 0x0a, key.len() as u64);
+    out.extend_from_slice(key);
+    put_len_delimited_header(out, 0x12, attr_len);
+    put_len_delimited_header(out, 0x42, tensor_len);
+    out.extend_from_slice(&tensor_head);
+    put_len_delimited_header(out, 0x22, content_len);
+}
+
+/// A Const node's `value` attr.
+pub fn tensor_attr(tensor: TensorProto) -> AttrValue {
+    AttrValue {
+        value: Some(attr_value::Value::Tensor(tensor)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{DataType, TensorShapeProto};
+
+    fn const_node(content: Vec<u8>) -> NodeDef {
+        let mut node = NodeDef {
+            name: "w".into(),
+            op: "Const".into(),
+            ..Default::default()
+        };
+        node.attr.insert(
+            "dtype".into(),
+            AttrValue {
+                value: Some(attr_value::Value::Type(DataType::DtFloat as i32)),
+            },
+        );
+        let tensor = TensorProto {
+            dtype: DataType::DtFloat as i32,
+            tensor_shape: Some(TensorShapeProto::default()),
+            tensor_content: content,
+            ..Default::default()
+        };
+        node.attr.insert("value".into(), tensor_attr(tensor));
+        node
+    }
+
+    #[test]
+    fn streamed_const_encodes_like_prost() {
+        // A long content makes every length take more than one varint byte.
+        let content: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        let full = GraphDef {
+            node: vec![const_node(content.clone())],
+            ..Default::default()
+        };
+        let expected = full.encode_to_vec();
+
+        let header_only = GraphDef {
+            node: vec![const_node(Vec::new())],
+            ..Default::default()
+        };
+        let segments = encode(&header_only, |_| {
+            Some(ContentRef {
+                shard: 0,
+                offset: 0,
+                len: content.len() as u64,
+                crc32c: crc32c::crc32c(&content),
+                tensor: "w".into(),
+            })
+        });
+        let plan = Plan {
+            segments,
+            summary: Summary::default(),
+            data_files: vec!["d".into()],
+            warnings: Vec::new(),
+        };
+        let bytes = plan.to_bytes(|_, _, _| Ok(content.clone())).expect("assembles");
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn bad_shard_bytes_fail_the_checksum() {
+        let plan = Plan {
+            segments: vec![Segment::Shard {
+                shard: 0,
+                offset: 0,
+                len: 2,
+                crc32c: 0,
+                tensor: "w".into(),
+            }],
+            summary: Summary::default(),
+            data_files: vec!["m.data-00000-of-00001".into()],
+            warnings: Vec::new(),
+        };
+        let err = plan.to_bytes(|_, _, _| Ok(vec![1, 2])).expect_err("mismatch");
+        assert!(err.to_string().starts_with("m.data-00000-of-00001: checksum mismatch for tensor 'w'"));
+    }
+}

@@ -1,0 +1,107 @@
+//! End-to-end: the `freeze_graph` binary on every fixture that TensorFlow 2.21
+//! made (tests/fixtures/generate.py), compared byte for byte with TF's own
+//! frozen graph where TF could freeze it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn fixture(name: &str) -> Value {
+    let path = fixtures_dir().join(name).join("fixture.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixture.json parses")
+}
+
+const PATH_FLAGS: [&str; 4] = ["input_graph", "input_meta_graph", "input_saver", "input_checkpoint"];
+
+/// The fixture's freeze_graph arguments as CLI flags, paths made absolute.
+fn flags(name: &str, meta: &Value) -> Vec<String> {
+    let dir = fixtures_dir().join(name);
+    let mut out = Vec::new();
+    let Some(args) = meta["args"].as_object() else {
+        panic!("{name}: fixture.json has no args");
+    };
+    for (flag, value) in args {
+        let text = match value {
+            Value::String(s) if s.is_empty() => continue,
+            Value::String(s) if PATH_FLAGS.contains(&flag.as_str()) => dir.join(s).display().to_string(),
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        if flag == "saved_model_tags" {
+            continue;
+        }
+        out.push(format!("--{flag}={text}"));
+    }
+    out
+}
+
+struct Run {
+    status: i32,
+    stderr: String,
+    output: Option<Vec<u8>>,
+}
+
+fn freeze(args: &[String]) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("frozen.pb");
+    let result = Command::new(env!("CARGO_BIN_EXE_freeze_graph"))
+        .args(args)
+        .arg(format!("--output_graph={}", out.display()))
+        .output()
+        .expect("runs freeze_graph");
+    Run {
+        status: result.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&result.stderr).into_owned(),
+        output: std::fs::read(&out).ok(),
+    }
+}
+
+/// Freezes fixture `name` with its recorded flags and asserts the output is
+/// byte-identical to TF's `tf_frozen.pb`.
+fn assert_matches_tf(name: &str) {
+    let meta = fixture(name);
+    assert_eq!(meta["tf_freeze"]["ok"], Value::Bool(true), "{name}: TF failed on this fixture");
+    let run = freeze(&flags(name, &meta));
+    assert_eq!(run.status, 0, "{name}: freeze_graph failed: {}", run.stderr);
+    let ours = run.output.expect("output written");
+    let theirs = std::fs::read(fixtures_dir().join(name).join("tf_frozen.pb")).expect("tf_frozen.pb");
+    if ours != theirs {
+        let dump = std::env::temp_dir().join(format!("tf-freeze-{name}.pb"));
+        let _ = std::fs::write(&dump, &ours);
+        panic!(
+            "{name}: output differs from TF's ({} vs {} bytes; first difference at byte {}); ours is in {}",
+            ours.len(),
+            theirs.len(),
+            ours.iter().zip(&theirs).position(|(a, b)| a != b).unwrap_or(ours.len().min(theirs.len())),
+            dump.display()
+        );
+    }
+    assert!(
+        run.stderr.contains(&format!("wrote {} bytes", theirs.len())),
+        "{name}: summary line: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn seed_text_graph_matches_tf() {
+    assert_matches_tf("seed_text");
+}
+
+#[test]
+fn binary_mlp_matches_tf() {
+    assert_matches_tf("mlp_binary");
+}
+
+#[test]
+fn meta_cnn_with_batch_norm_matches_tf() {
+    assert_matches_tf("cnn_meta");
+}

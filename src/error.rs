@@ -135,7 +135,7 @@ impl fmt::Display for Error {
             Error::MissingFile { file, detail } => write!(f, "missing file {file}: {detail}"),
             Error::Mismatch { name, detail } => write!(f, "{name}: {detail}"),
             Error::UnknownNode { name, suggestions } => {
-                write!(f, "output node '{name}' is not in the graph")?;
+                write!(f, "node '{name}' is not in the graph")?;
                 if suggestions.is_empty() {
                     Ok(())
                 } else {
@@ -175,7 +175,7 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "output node 'ouput' is not in the graph; did you mean 'output', 'out'?"
+            "node 'ouput' is not in the graph; did you mean 'output', 'out'?"
         );
     }
 

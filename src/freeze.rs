@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 use crate::graph::{self, Expect, LoadedGraph};
 use crate::names::{endpoint, node_name};
 use crate::plan::{self, ContentRef, Plan, Summary};
-use crate::proto::{attr_value, AttrValue, BundleEntryProto, DataType, GraphDef, NodeDef, TensorShapeProto};
+use crate::proto::{
+    attr_value, AttrValue, BundleEntryProto, DataType, GraphDef, NodeDef, TensorShapeProto,
+};
 use crate::saver::{self, Source};
 use crate::tensor;
 use crate::{FreezeOptions, FreezeRequest};
@@ -40,7 +42,11 @@ enum Fill {
     /// Typed value fields, decoded from the bytes of read `read`.
     Typed { read: usize, crc: u32 },
     /// `string_val`, decoded from the bytes of read `read`.
-    Strings { read: usize, crc: u32, elements: u64 },
+    Strings {
+        read: usize,
+        crc: u32,
+        elements: u64,
+    },
     /// An empty tensor: no value field.
     Empty,
 }
@@ -111,10 +117,19 @@ impl Prepared {
                     bundle::verify_numeric(&file(*read), &pending.key, bytes, *crc)?;
                     tensor::fill_typed(tensor, bytes, &pending.key)?;
                 }
-                Fill::Strings { read, crc, elements } => {
+                Fill::Strings {
+                    read,
+                    crc,
+                    elements,
+                } => {
                     let bytes = checked_read(loaded, &self.reads, *read, &pending.key)?;
-                    tensor.string_val =
-                        bundle::decode_string_tensor(&file(*read), &pending.key, bytes, *elements, *crc)?;
+                    tensor.string_val = bundle::decode_string_tensor(
+                        &file(*read),
+                        &pending.key,
+                        bytes,
+                        *elements,
+                        *crc,
+                    )?;
                 }
                 Fill::Empty => {}
             }
@@ -135,7 +150,12 @@ impl Prepared {
     }
 }
 
-fn checked_read<'a>(loaded: &'a [Vec<u8>], reads: &[DataRange], read: usize, key: &str) -> Result<&'a [u8]> {
+fn checked_read<'a>(
+    loaded: &'a [Vec<u8>],
+    reads: &[DataRange],
+    read: usize,
+    key: &str,
+) -> Result<&'a [u8]> {
     let bytes = loaded.get(read).map(Vec::as_slice).unwrap_or_default();
     let wanted = reads.get(read).map(|r| r.len).unwrap_or(0);
     if bytes.len() as u64 != wanted {
@@ -174,10 +194,18 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
             node.device.clear();
         }
     }
-    if !loaded.graph.node.iter().any(|n| VARIABLE_OPS.contains(&n.op.as_str())) {
+    if !loaded
+        .graph
+        .node
+        .iter()
+        .any(|n| VARIABLE_OPS.contains(&n.op.as_str()))
+    {
         return Err(Error::NoVariables);
     }
-    let index = BundleIndex::parse(request.checkpoint.index.name, request.checkpoint.index.bytes)?;
+    let index = BundleIndex::parse(
+        request.checkpoint.index.name,
+        request.checkpoint.index.bytes,
+    )?;
     let data_files = check_shards(request, &index)?;
     let sources = saver::sources(&loaded.graph, saver_def.as_ref())?;
     let extracted = crate::subgraph::extract(&loaded.graph, &outputs)?;
@@ -225,7 +253,9 @@ fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result
     match request.meta_graph {
         Some(file) => graph::load(file, Expect::MetaGraphDef, binary_hint),
         None => graph.ok_or_else(|| {
-            Error::Usage("give a graph: --input_graph (.pb/.pbtxt) or --input_meta_graph (.meta)".into())
+            Error::Usage(
+                "give a graph: --input_graph (.pb/.pbtxt) or --input_meta_graph (.meta)".into(),
+            )
         }),
     }
 }
@@ -247,6 +277,9 @@ fn check_deprecated_names(graph: &GraphDef, options: &FreezeOptions, warnings: &
     }
 }
 
+/// TF runs `--initializer_nodes` after restoring. One that (itself or through
+/// its inputs) assigns a variable being frozen would make TF freeze the
+/// assigned value instead of the checkpoint's, which we cannot compute: refuse.
 fn check_initializers(
     graph: &GraphDef,
     extracted: &GraphDef,
@@ -256,27 +289,46 @@ fn check_initializers(
     let frozen: HashSet<&str> = extracted
         .node
         .iter()
-        .filter(|n| VARIABLE_OPS.contains(&n.op.as_str()))
+        .filter(|n| VARIABLE_OPS.contains(&n.op.as_str()) && should_convert(&n.name, options))
         .map(|n| n.name.as_str())
         .collect();
+    let by_name: HashMap<&str, &NodeDef> =
+        graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
     for name in &options.initializer_nodes {
-        let Some(node) = graph.node.iter().find(|n| n.name == node_name(name)) else {
+        let Some(start) = by_name.get(node_name(name)) else {
             return Err(Error::UnknownNode {
                 name: name.clone(),
-                suggestions: crate::names::suggestions(name, graph.node.iter().map(|n| n.name.as_str())),
+                suggestions: crate::names::suggestions(
+                    name,
+                    graph.node.iter().map(|n| n.name.as_str()),
+                ),
             });
         };
-        let assigns = matches!(node.op.as_str(), "Assign" | "AssignVariableOp")
-            .then(|| node.input.first().map(|i| node_name(i)))
-            .flatten();
-        if let Some(variable) = assigns.filter(|v| frozen.contains(v)) {
-            return Err(Error::mismatch(
-                name,
-                format!(
-                    "initializer node assigns variable '{variable}', which is being frozen from the checkpoint; \
-                     leave it out of --initializer_nodes or keep the variable with --variable_names_denylist"
-                ),
-            ));
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack: Vec<&NodeDef> = vec![start];
+        while let Some(node) = stack.pop() {
+            if !seen.insert(node.name.as_str()) {
+                continue;
+            }
+            if node.op.starts_with("Assign") {
+                let target = node.input.first().map(|i| node_name(i)).unwrap_or_default();
+                if frozen.contains(target) {
+                    return Err(Error::mismatch(
+                        name,
+                        format!(
+                            "initializer node runs '{}', which assigns variable '{target}' after it is restored, \
+                             so the frozen value would not be the checkpoint's; leave it out of \
+                             --initializer_nodes or keep the variable with --variable_names_denylist",
+                            node.name
+                        ),
+                    ));
+                }
+            }
+            stack.extend(
+                node.input
+                    .iter()
+                    .filter_map(|i| by_name.get(node_name(i)).copied()),
+            );
         }
         warnings.push(format!(
             "initializer node '{name}' changes no frozen value; TensorFlow would run it after restoring, \
@@ -357,10 +409,9 @@ impl<'a> Freezer<'a, '_> {
         let consumers = consumers(&self.graph);
         let variables: Vec<usize> = (0..self.graph.node.len())
             .filter(|&i| {
-                self.graph
-                    .node
-                    .get(i)
-                    .is_some_and(|n| VARIABLE_OPS.contains(&n.op.as_str()) && should_convert(&n.name, options))
+                self.graph.node.get(i).is_some_and(|n| {
+                    VARIABLE_OPS.contains(&n.op.as_str()) && should_convert(&n.name, options)
+                })
             })
             .collect();
         for index in variables {
@@ -395,11 +446,15 @@ impl<'a> Freezer<'a, '_> {
         };
         constant.attr.insert(
             "dtype".into(),
-            node.attr.get("dtype").cloned().unwrap_or_else(|| type_value(dtype)),
+            node.attr
+                .get("dtype")
+                .cloned()
+                .unwrap_or_else(|| type_value(dtype)),
         );
-        constant
-            .attr
-            .insert("value".into(), plan::tensor_attr(tensor::header(dtype, &shape)));
+        constant.attr.insert(
+            "value".into(),
+            plan::tensor_attr(tensor::header(dtype, &shape)),
+        );
         if let Some(slot) = self.graph.node.get_mut(index) {
             *slot = constant;
         }
@@ -465,7 +520,9 @@ impl<'a> Freezer<'a, '_> {
                     .iter()
                     .map(|e| {
                         let length = match e.has_length {
-                            Some(crate::proto::tensor_slice_proto::extent::HasLength::Length(l)) => l,
+                            Some(crate::proto::tensor_slice_proto::extent::HasLength::Length(
+                                l,
+                            )) => l,
                             None => -1,
                         };
                         (e.start, length)
@@ -476,17 +533,41 @@ impl<'a> Freezer<'a, '_> {
         boxes.sort();
         let extents = boxes.get(part)?;
         let raw = bundle::slice_key(full, extents);
-        index.entry_raw(&raw).map(|e| (bundle::display_key(&raw), e))
+        index
+            .entry_raw(&raw)
+            .map(|e| (bundle::display_key(&raw), e))
     }
 
-    fn plan_fill(&mut self, key: &str, entry: &BundleEntryProto, dtype: i32, elements: u64) -> Result<Fill> {
-        let shard = u32::try_from(entry.shard_id)
-            .map_err(|_| Error::corrupt(self.request.checkpoint.index.name, format!("{key}: bad shard id")))?;
-        let offset = u64::try_from(entry.offset)
-            .map_err(|_| Error::corrupt(self.request.checkpoint.index.name, format!("{key}: bad offset")))?;
-        let len = u64::try_from(entry.size)
-            .map_err(|_| Error::corrupt(self.request.checkpoint.index.name, format!("{key}: bad size")))?;
-        let file = self.data_files.get(shard as usize).cloned().unwrap_or_default();
+    fn plan_fill(
+        &mut self,
+        key: &str,
+        entry: &BundleEntryProto,
+        dtype: i32,
+        elements: u64,
+    ) -> Result<Fill> {
+        let shard = u32::try_from(entry.shard_id).map_err(|_| {
+            Error::corrupt(
+                self.request.checkpoint.index.name,
+                format!("{key}: bad shard id"),
+            )
+        })?;
+        let offset = u64::try_from(entry.offset).map_err(|_| {
+            Error::corrupt(
+                self.request.checkpoint.index.name,
+                format!("{key}: bad offset"),
+            )
+        })?;
+        let len = u64::try_from(entry.size).map_err(|_| {
+            Error::corrupt(
+                self.request.checkpoint.index.name,
+                format!("{key}: bad size"),
+            )
+        })?;
+        let file = self
+            .data_files
+            .get(shard as usize)
+            .cloned()
+            .unwrap_or_default();
         let shard_size = self
             .request
             .checkpoint
@@ -587,7 +668,9 @@ fn check_entry(node: &NodeDef, key: &str, entry: &BundleEntryProto, dtype: i32) 
         ));
     }
     let stored = entry.shape.as_ref().map(dims).unwrap_or_default();
-    if let Some(attr_value::Value::Shape(shape)) = node.attr.get("shape").and_then(|a| a.value.as_ref()) {
+    if let Some(attr_value::Value::Shape(shape)) =
+        node.attr.get("shape").and_then(|a| a.value.as_ref())
+    {
         let declared = dims(shape);
         let fully_defined = !shape.unknown_rank && declared.iter().all(|&d| d >= 0);
         if fully_defined && declared != stored {
@@ -608,7 +691,10 @@ fn set_type(node: &mut NodeDef, input: usize, dtype: i32) -> Result<()> {
         Some(attr_value::Value::List(list)) => {
             let len = list.r#type.len();
             let slot = list.r#type.get_mut(input).ok_or_else(|| {
-                Error::mismatch(&name, format!("input {input} is out of range for attr T, which has {len} types"))
+                Error::mismatch(
+                    &name,
+                    format!("input {input} is out of range for attr T, which has {len} types"),
+                )
             })?;
             *slot = dtype;
         }

@@ -119,9 +119,8 @@ fn load_binary(file: InputFile<'_>, expect: Expect) -> Result<LoadedGraph> {
             .map(|meta| from_meta(meta, GraphKind::MetaGraphBinary))
     };
     match expect {
-        Expect::MetaGraphDef => as_meta().ok_or_else(|| {
-            Error::corrupt(file.name, "cannot be decoded as a binary MetaGraphDef")
-        }),
+        Expect::MetaGraphDef => as_meta()
+            .ok_or_else(|| Error::corrupt(file.name, "cannot be decoded as a binary MetaGraphDef")),
         // A GraphDef decode can succeed on a MetaGraphDef's bytes by accident,
         // so a meta graph that has a graph inside is preferred.
         Expect::GraphDef => match as_graph() {
@@ -171,11 +170,13 @@ fn load_text(file: InputFile<'_>, expect: Expect) -> Result<LoadedGraph> {
                 meta_graph: None,
                 kind: GraphKind::GraphDefText,
             }),
-            Err(graph_err) => parse_text::<MetaGraphDef>(file.name, text, "tensorflow.MetaGraphDef")
-                .ok()
-                .filter(is_plausible_meta)
-                .map(|meta| from_meta(meta, GraphKind::MetaGraphText))
-                .ok_or(graph_err),
+            Err(graph_err) => {
+                parse_text::<MetaGraphDef>(file.name, text, "tensorflow.MetaGraphDef")
+                    .ok()
+                    .filter(is_plausible_meta)
+                    .map(|meta| from_meta(meta, GraphKind::MetaGraphText))
+                    .ok_or(graph_err)
+            }
         },
     }
 }
@@ -237,7 +238,10 @@ mod tests {
     fn binary_graph_loads_whatever_the_hint() {
         let bytes = sample_graph().encode_to_vec();
         for hint in [None, Some(true), Some(false)] {
-            let file = InputFile { name: "g.pb", bytes: &bytes };
+            let file = InputFile {
+                name: "g.pb",
+                bytes: &bytes,
+            };
             let loaded = load(file, Expect::GraphDef, hint).expect("loads");
             assert_eq!(loaded.kind, GraphKind::GraphDefBinary);
             assert_eq!(loaded.graph, sample_graph());
@@ -248,7 +252,10 @@ mod tests {
     fn text_graph_loads_whatever_the_hint() {
         let text = b"node {\n  name: \"x\"\n  op: \"Placeholder\"\n}\n";
         for hint in [None, Some(true), Some(false)] {
-            let file = InputFile { name: "g.pbtxt", bytes: text };
+            let file = InputFile {
+                name: "g.pbtxt",
+                bytes: text,
+            };
             let loaded = load(file, Expect::GraphDef, hint).expect("loads");
             assert_eq!(loaded.kind, GraphKind::GraphDefText);
             assert_eq!(loaded.graph, sample_graph());
@@ -266,7 +273,10 @@ mod tests {
             ..Default::default()
         };
         let bytes = meta.encode_to_vec();
-        let file = InputFile { name: "m.meta", bytes: &bytes };
+        let file = InputFile {
+            name: "m.meta",
+            bytes: &bytes,
+        };
         let loaded = load(file, Expect::GraphDef, Some(false)).expect("loads");
         assert_eq!(loaded.kind, GraphKind::MetaGraphBinary);
         assert!(loaded.saver_def.is_some());
@@ -274,8 +284,14 @@ mod tests {
 
     #[test]
     fn garbage_is_refused_with_the_file_name() {
-        let file = InputFile { name: "junk.pb", bytes: b"\xff\xff\xff\xff" };
+        let file = InputFile {
+            name: "junk.pb",
+            bytes: b"\xff\xff\xff\xff",
+        };
         let err = load(file, Expect::GraphDef, None).expect_err("refused");
-        assert!(err.to_string().starts_with("junk.pb: not a GraphDef"), "{err}");
+        assert!(
+            err.to_string().starts_with("junk.pb: not a GraphDef"),
+            "{err}"
+        );
     }
 }

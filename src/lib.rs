@@ -17,6 +17,8 @@ pub mod proto;
 mod saver;
 mod subgraph;
 mod tensor;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -48,7 +48,11 @@ pub fn suggestions<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Ve
         })
         .collect();
     scored.sort();
-    scored.into_iter().take(5).map(|(_, n)| n.to_owned()).collect()
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, n)| n.to_owned())
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

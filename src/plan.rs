@@ -73,7 +73,10 @@ pub struct Plan {
 impl Plan {
     /// The whole output in memory, given a way to read shard ranges. Meant for
     /// small graphs and tests; the CLI and page stream instead.
-    pub fn to_bytes(&self, mut read: impl FnMut(u32, u64, u64) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    pub fn to_bytes(
+        &self,
+        mut read: impl FnMut(u32, u64, u64) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         for segment in &self.segments {
             match segment {
@@ -89,7 +92,11 @@ impl Plan {
                     let computed = crc32c::crc32c(&bytes);
                     if computed != *crc32c {
                         return Err(Error::Checksum {
-                            file: self.data_files.get(*shard as usize).cloned().unwrap_or_default(),
+                            file: self
+                                .data_files
+                                .get(*shard as usize)
+                                .cloned()
+                                .unwrap_or_default(),
                             what: format!("tensor '{tensor}'"),
                             stored: *crc32c,
                             computed,
@@ -139,7 +146,8 @@ pub fn encode(graph: &GraphDef, content: impl Fn(usize) -> Option<ContentRef>) -
             }
             None => {
                 pending.push(0x0a);
-                node.encode_length_delimited(&mut pending).unwrap_or_default();
+                node.encode_length_delimited(&mut pending)
+                    .unwrap_or_default();
             }
         }
     }
@@ -258,7 +266,9 @@ mod tests {
             data_files: vec!["d".into()],
             warnings: Vec::new(),
         };
-        let bytes = plan.to_bytes(|_, _, _| Ok(content.clone())).expect("assembles");
+        let bytes = plan
+            .to_bytes(|_, _, _| Ok(content.clone()))
+            .expect("assembles");
         assert_eq!(bytes, expected);
     }
 
@@ -276,7 +286,11 @@ mod tests {
             data_files: vec!["m.data-00000-of-00001".into()],
             warnings: Vec::new(),
         };
-        let err = plan.to_bytes(|_, _, _| Ok(vec![1, 2])).expect_err("mismatch");
-        assert!(err.to_string().starts_with("m.data-00000-of-00001: checksum mismatch for tensor 'w'"));
+        let err = plan
+            .to_bytes(|_, _, _| Ok(vec![1, 2]))
+            .expect_err("mismatch");
+        assert!(err
+            .to_string()
+            .starts_with("m.data-00000-of-00001: checksum mismatch for tensor 'w'"));
     }
 }

@@ -61,7 +61,10 @@ impl Slice {
 
 /// The restore op TF would run: the SaverDef's, else `save/restore_all`, else
 /// the last `save_N/restore_all`.
-fn restore_op<'g>(by_name: &HashMap<&str, &'g NodeDef>, saver: Option<&SaverDef>) -> Option<&'g NodeDef> {
+fn restore_op<'g>(
+    by_name: &HashMap<&str, &'g NodeDef>,
+    saver: Option<&SaverDef>,
+) -> Option<&'g NodeDef> {
     if let Some(saver) = saver {
         return by_name.get(node_name(&saver.restore_op_name)).copied();
     }
@@ -82,7 +85,8 @@ fn restore_op<'g>(by_name: &HashMap<&str, &'g NodeDef>, saver: Option<&SaverDef>
 /// Maps variable node names to their checkpoint source, from the saver
 /// subgraph. Variables the saver does not restore are absent.
 pub fn sources(graph: &GraphDef, saver: Option<&SaverDef>) -> Result<HashMap<String, Source>> {
-    let by_name: HashMap<&str, &NodeDef> = graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
+    let by_name: HashMap<&str, &NodeDef> =
+        graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
     let mut found = HashMap::new();
     let Some(restore) = restore_op(&by_name, saver) else {
         return Ok(found);
@@ -115,7 +119,10 @@ pub fn sources(graph: &GraphDef, saver: Option<&SaverDef>) -> Result<HashMap<Str
     Ok(found)
 }
 
-fn assignment(by_name: &HashMap<&str, &NodeDef>, assign: &NodeDef) -> Result<Option<(String, Source)>> {
+fn assignment(
+    by_name: &HashMap<&str, &NodeDef>,
+    assign: &NodeDef,
+) -> Result<Option<(String, Source)>> {
     let (Some(target), Some(value)) = (assign.input.first(), assign.input.get(1)) else {
         return Ok(None);
     };
@@ -132,8 +139,12 @@ fn assignment(by_name: &HashMap<&str, &NodeDef>, assign: &NodeDef) -> Result<Opt
                 Some(input) => current = input,
                 None => return Ok(None),
             },
-            "RestoreV2" => return restore_v2(by_name, node, index).map(|s| s.map(|s| (variable, s))),
-            "RestoreSlice" => return restore_slice(by_name, node).map(|s| s.map(|s| (variable, s))),
+            "RestoreV2" => {
+                return restore_v2(by_name, node, index).map(|s| s.map(|s| (variable, s)))
+            }
+            "RestoreSlice" => {
+                return restore_slice(by_name, node).map(|s| s.map(|s| (variable, s)))
+            }
             _ => return Ok(None),
         }
     }
@@ -154,7 +165,11 @@ fn follow_identities(by_name: &HashMap<&str, &NodeDef>, name: &str) -> String {
     current.to_owned()
 }
 
-fn restore_v2(by_name: &HashMap<&str, &NodeDef>, restore: &NodeDef, index: usize) -> Result<Option<Source>> {
+fn restore_v2(
+    by_name: &HashMap<&str, &NodeDef>,
+    restore: &NodeDef,
+    index: usize,
+) -> Result<Option<Source>> {
     let names = const_input(by_name, restore, 1)?;
     let slices = const_input(by_name, restore, 2)?;
     let Some(key) = string_element(names, index) else {
@@ -190,7 +205,10 @@ fn source(restore: &str, key: String, spec: &str, restore_dtype: Option<i32>) ->
         None
     } else {
         Some(Slice::parse(spec).ok_or_else(|| {
-            Error::mismatch(restore, format!("cannot read the slice spec '{spec}' of key '{key}'"))
+            Error::mismatch(
+                restore,
+                format!("cannot read the slice spec '{spec}' of key '{key}'"),
+            )
         })?)
     };
     Ok(Source {
@@ -200,8 +218,17 @@ fn source(restore: &str, key: String, spec: &str, restore_dtype: Option<i32>) ->
     })
 }
 
-fn const_input<'g>(by_name: &HashMap<&str, &'g NodeDef>, node: &NodeDef, i: usize) -> Result<&'g TensorProto> {
-    let missing = || Error::mismatch(&node.name, format!("input {i} of the restore op is not a Const"));
+fn const_input<'g>(
+    by_name: &HashMap<&str, &'g NodeDef>,
+    node: &NodeDef,
+    i: usize,
+) -> Result<&'g TensorProto> {
+    let missing = || {
+        Error::mismatch(
+            &node.name,
+            format!("input {i} of the restore op is not a Const"),
+        )
+    };
     let input = node.input.get(i).ok_or_else(missing)?;
     let producer = by_name.get(node_name(input)).ok_or_else(missing)?;
     match producer.attr.get("value").and_then(|a| a.value.as_ref()) {

@@ -11,7 +11,9 @@ use crate::proto::{attr_value, GraphDef, NodeDef};
 /// nodes it is colocated with through `_class` (`loc:@name`), as TF 2.x does.
 pub fn dependencies(node: &NodeDef) -> Vec<&str> {
     let mut deps: Vec<&str> = node.input.iter().map(|i| node_name(i)).collect();
-    if let Some(attr_value::Value::List(list)) = node.attr.get("_class").and_then(|a| a.value.as_ref()) {
+    if let Some(attr_value::Value::List(list)) =
+        node.attr.get("_class").and_then(|a| a.value.as_ref())
+    {
         for value in &list.s {
             if let Ok(text) = std::str::from_utf8(value) {
                 deps.push(text.strip_prefix("loc:@").unwrap_or(text));
@@ -110,7 +112,9 @@ mod tests {
             ..Default::default()
         };
         let err = extract(&graph, &["outptu".into()]).expect_err("unknown");
-        assert!(matches!(err, Error::UnknownNode { ref suggestions, .. } if suggestions == &["output"]));
+        assert!(
+            matches!(err, Error::UnknownNode { ref suggestions, .. } if suggestions == &["output"])
+        );
     }
 
     #[test]
@@ -120,6 +124,9 @@ mod tests {
             ..Default::default()
         };
         let err = extract(&graph, &["c".into()]).expect_err("dangling");
-        assert_eq!(err.to_string(), "c: needs node 'ghost', which is not in the graph");
+        assert_eq!(
+            err.to_string(),
+            "c: needs node 'ghost', which is not in the graph"
+        );
     }
 }

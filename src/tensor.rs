@@ -64,10 +64,14 @@ pub fn fill_typed(tensor: &mut TensorProto, bytes: &[u8], what: &str) -> Result<
             tensor.int_val = chunks::<4>(bytes).map(i32::from_le_bytes).collect()
         }
         D::DtInt16 | D::DtQint16 => {
-            tensor.int_val = chunks::<2>(bytes).map(|b| i32::from(i16::from_le_bytes(b))).collect()
+            tensor.int_val = chunks::<2>(bytes)
+                .map(|b| i32::from(i16::from_le_bytes(b)))
+                .collect()
         }
         D::DtUint16 | D::DtQuint16 => {
-            tensor.int_val = chunks::<2>(bytes).map(|b| i32::from(u16::from_le_bytes(b))).collect()
+            tensor.int_val = chunks::<2>(bytes)
+                .map(|b| i32::from(u16::from_le_bytes(b)))
+                .collect()
         }
         D::DtInt8 | D::DtQint8 => {
             tensor.int_val = bytes.iter().map(|&b| i32::from(b as i8)).collect()
@@ -78,9 +82,13 @@ pub fn fill_typed(tensor: &mut TensorProto, bytes: &[u8], what: &str) -> Result<
         D::DtUint64 => tensor.uint64_val = chunks::<8>(bytes).map(u64::from_le_bytes).collect(),
         D::DtBool => tensor.bool_val = bytes.iter().map(|&b| b != 0).collect(),
         D::DtHalf | D::DtBfloat16 => {
-            tensor.half_val = chunks::<2>(bytes).map(|b| i32::from(u16::from_le_bytes(b))).collect()
+            tensor.half_val = chunks::<2>(bytes)
+                .map(|b| i32::from(u16::from_le_bytes(b)))
+                .collect()
         }
-        D::DtComplex64 => tensor.scomplex_val = chunks::<4>(bytes).map(f32::from_le_bytes).collect(),
+        D::DtComplex64 => {
+            tensor.scomplex_val = chunks::<4>(bytes).map(f32::from_le_bytes).collect()
+        }
         D::DtComplex128 => {
             tensor.dcomplex_val = chunks::<8>(bytes).map(f64::from_le_bytes).collect()
         }

@@ -21,8 +21,8 @@ pub mod encoding {
         use std::collections::BTreeMap;
 
         use ::prost::bytes::BufMut;
-        use ::prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
         pub use ::prost::encoding::btree_map::{merge, merge_with_default};
+        use ::prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
 
         /// The order upb writes map keys in.
         pub trait UpbOrder {
@@ -103,7 +103,15 @@ pub mod encoding {
             VE: Fn(u32, &V, &mut B),
             VL: Fn(u32, &V) -> usize,
         {
-            encode(key_encode, key_encoded_len, val_encode, val_encoded_len, tag, values, buf)
+            encode(
+                key_encode,
+                key_encoded_len,
+                val_encode,
+                val_encoded_len,
+                tag,
+                values,
+                buf,
+            )
         }
 
         /// The encoded length of a map field.
@@ -175,7 +183,10 @@ mod tests {
         let keys = ["T", "Tshape", "a", "_class", "Ta", "b", "ab", "abc", "abd"];
         let map: BTreeMap<String, ()> = keys.iter().map(|k| (k.to_string(), ())).collect();
         let order: Vec<&str> = sorted(&map).into_iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(order, ["Ta", "Tshape", "T", "_class", "abc", "abd", "ab", "a", "b"]);
+        assert_eq!(
+            order,
+            ["Ta", "Tshape", "T", "_class", "abc", "abd", "ab", "a", "b"]
+        );
     }
 
     #[test]

@@ -74,7 +74,9 @@ fn parse_flags(args: &[String]) -> Result<Flags, Error> {
     while let Some(arg) = args.get(i) {
         i += 1;
         let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
-            return Err(Error::Usage(format!("unexpected argument '{arg}' (flags look like --name=value)")));
+            return Err(Error::Usage(format!(
+                "unexpected argument '{arg}' (flags look like --name=value)"
+            )));
         };
         let (name, inline) = match body.split_once('=') {
             Some((n, v)) => (n, Some(v.to_owned())),
@@ -137,11 +139,7 @@ fn set_flag(flags: &mut Flags, name: &str, value: String) -> Result<(), Error> {
         }
         "verify_checksums" => flags.verify_checksums = Some(parse_bool(name, &value)?),
         "help" => flags.help = parse_bool(name, &value)?,
-        other => {
-            return Err(Error::Usage(format!(
-                "unknown flag --{other} (see --help)"
-            )))
-        }
+        other => return Err(Error::Usage(format!("unknown flag --{other} (see --help)"))),
     }
     Ok(())
 }
@@ -174,14 +172,20 @@ fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let base = path.file_name().and_then(|b| b.to_str()).unwrap_or_default();
+    let base = path
+        .file_name()
+        .and_then(|b| b.to_str())
+        .unwrap_or_default();
     let mut sizes: Vec<Option<u64>> = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return sizes;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(base)).and_then(|r| r.strip_prefix(".data-"))
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(base))
+            .and_then(|r| r.strip_prefix(".data-"))
         else {
             continue;
         };
@@ -207,7 +211,10 @@ fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
 fn open_index(prefix: &str) -> Result<(String, Vec<u8>), Error> {
     let index_path = format!("{prefix}.index");
     if Path::new(&index_path).exists() {
-        return Ok((index_path.clone(), read_file(&index_path, "checkpoint index")?));
+        return Ok((
+            index_path.clone(),
+            read_file(&index_path, "checkpoint index")?,
+        ));
     }
     if Path::new(prefix).is_file() {
         let bytes = read_file(prefix, "checkpoint")?;
@@ -240,20 +247,29 @@ fn run(flags: Flags) -> Result<(), Error> {
                 .into(),
         });
     }
-    let prefix = checkpoint_prefix(
-        flags
-            .input_checkpoint
-            .as_deref()
-            .ok_or_else(|| Error::Usage("--input_checkpoint is required (the checkpoint prefix)".into()))?,
-    );
+    let prefix = checkpoint_prefix(flags.input_checkpoint.as_deref().ok_or_else(|| {
+        Error::Usage("--input_checkpoint is required (the checkpoint prefix)".into())
+    })?);
     if flags.input_graph.is_none() && flags.input_meta_graph.is_none() {
         return Err(Error::Usage(
             "give a graph: --input_graph (.pb/.pbtxt) or --input_meta_graph (.meta)".into(),
         ));
     }
-    let graph_bytes = flags.input_graph.as_deref().map(|p| read_file(p, "graph")).transpose()?;
-    let meta_bytes = flags.input_meta_graph.as_deref().map(|p| read_file(p, "meta graph")).transpose()?;
-    let saver_bytes = flags.input_saver.as_deref().map(|p| read_file(p, "saver")).transpose()?;
+    let graph_bytes = flags
+        .input_graph
+        .as_deref()
+        .map(|p| read_file(p, "graph"))
+        .transpose()?;
+    let meta_bytes = flags
+        .input_meta_graph
+        .as_deref()
+        .map(|p| read_file(p, "meta graph"))
+        .transpose()?;
+    let saver_bytes = flags
+        .input_saver
+        .as_deref()
+        .map(|p| read_file(p, "saver"))
+        .transpose()?;
     let (index_name, index_bytes) = open_index(&prefix)?;
 
     let list = |s: &str| {
@@ -270,7 +286,10 @@ fn run(flags: Flags) -> Result<(), Error> {
         saver: input(&flags.input_saver, &saver_bytes),
         checkpoint: Checkpoint {
             prefix: &prefix,
-            index: InputFile { name: &index_name, bytes: &index_bytes },
+            index: InputFile {
+                name: &index_name,
+                bytes: &index_bytes,
+            },
             shard_sizes: shard_sizes(&prefix),
         },
         input_binary: flags.input_binary,
@@ -334,7 +353,10 @@ impl Shards {
         let slot = self
             .open
             .get_mut(shard as usize)
-            .ok_or_else(|| Error::MissingFile { file: name.clone(), detail: "no such shard".into() })?;
+            .ok_or_else(|| Error::MissingFile {
+                file: name.clone(),
+                detail: "no such shard".into(),
+            })?;
         if slot.is_none() {
             let opened = File::open(&name).map_err(|e| Error::MissingFile {
                 file: name.clone(),
@@ -342,10 +364,12 @@ impl Shards {
             })?;
             *slot = Some(opened);
         }
-        let file = slot
-            .as_mut()
-            .ok_or_else(|| Error::MissingFile { file: name.clone(), detail: "cannot open".into() })?;
-        file.seek(SeekFrom::Start(offset)).map_err(|e| io_error(&name, e))?;
+        let file = slot.as_mut().ok_or_else(|| Error::MissingFile {
+            file: name.clone(),
+            detail: "cannot open".into(),
+        })?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| io_error(&name, e))?;
         Ok(file)
     }
 
@@ -353,11 +377,16 @@ impl Shards {
         let name = self.name(shard);
         let file = self.file(shard, offset)?;
         let mut bytes = Vec::new();
-        file.take(len).read_to_end(&mut bytes).map_err(|e| io_error(&name, e))?;
+        file.take(len)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(&name, e))?;
         if bytes.len() as u64 != len {
             return Err(Error::Corrupt {
                 file: name,
-                detail: format!("ends before byte {}: the file is truncated", offset.saturating_add(len)),
+                detail: format!(
+                    "ends before byte {}: the file is truncated",
+                    offset.saturating_add(len)
+                ),
             });
         }
         Ok(bytes)
@@ -365,7 +394,10 @@ impl Shards {
 }
 
 fn io_error(file: &str, e: std::io::Error) -> Error {
-    Error::Corrupt { file: file.to_owned(), detail: format!("read failed: {e}") }
+    Error::Corrupt {
+        file: file.to_owned(),
+        detail: format!("read failed: {e}"),
+    }
 }
 
 /// Writes the plan to a temporary file beside `path`, renamed into place only
@@ -373,7 +405,10 @@ fn io_error(file: &str, e: std::io::Error) -> Error {
 fn write_plan(plan: &Plan, shards: &mut Shards, path: &str, verify: bool) -> Result<(), Error> {
     let temp = format!("{path}.tmp-{}", std::process::id());
     let result = write_segments(plan, shards, &temp, verify).and_then(|()| {
-        std::fs::rename(&temp, path).map_err(|e| Error::Output { file: path.to_owned(), detail: e.to_string() })
+        std::fs::rename(&temp, path).map_err(|e| Error::Output {
+            file: path.to_owned(),
+            detail: e.to_string(),
+        })
     });
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
@@ -382,23 +417,35 @@ fn write_plan(plan: &Plan, shards: &mut Shards, path: &str, verify: bool) -> Res
 }
 
 fn write_segments(plan: &Plan, shards: &mut Shards, temp: &str, verify: bool) -> Result<(), Error> {
-    let cannot = |e: std::io::Error| Error::Output { file: temp.to_owned(), detail: e.to_string() };
+    let cannot = |e: std::io::Error| Error::Output {
+        file: temp.to_owned(),
+        detail: e.to_string(),
+    };
     let mut out = BufWriter::with_capacity(1 << 20, File::create(temp).map_err(cannot)?);
     let mut buffer = vec![0u8; 1 << 20];
     for segment in &plan.segments {
         match segment {
             Segment::Bytes(bytes) => out.write_all(bytes).map_err(cannot)?,
-            Segment::Shard { shard, offset, len, crc32c, tensor } => {
+            Segment::Shard {
+                shard,
+                offset,
+                len,
+                crc32c,
+                tensor,
+            } => {
                 let name = shards.name(*shard);
                 let file = shards.file(*shard, *offset)?;
                 let mut left = *len;
                 let mut crc = 0u32;
                 while left > 0 {
-                    let want = usize::try_from(left.min(buffer.len() as u64)).unwrap_or(buffer.len());
+                    let want =
+                        usize::try_from(left.min(buffer.len() as u64)).unwrap_or(buffer.len());
                     let chunk = buffer.get_mut(..want).unwrap_or_default();
                     file.read_exact(chunk).map_err(|e| Error::Corrupt {
                         file: name.clone(),
-                        detail: format!("tensor '{tensor}' cannot be read ({e}): the file is truncated"),
+                        detail: format!(
+                            "tensor '{tensor}' cannot be read ({e}): the file is truncated"
+                        ),
                     })?;
                     if verify {
                         crc = crc32c::crc32c_append(crc, chunk);
@@ -432,7 +479,11 @@ fn main() -> ExitCode {
     };
     if flags.help || args.is_empty() {
         eprint!("{USAGE}");
-        return if args.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        return if args.is_empty() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
     }
     match run(flags) {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,22 +7,30 @@
 //! ranges of `.data` it needs in memory (values TF writes as typed fields);
 //! [`Prepared::finish`] takes those bytes and returns the [`Plan`].
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use crate::bundle::{self, BundleIndex};
 use crate::error::{Error, Result};
 use crate::graph::{self, Expect, LoadedGraph};
-use crate::names::{endpoint, node_name};
+use crate::names::node_name;
 use crate::plan::{self, ContentRef, Plan, Summary};
 use crate::proto::{
-    attr_value, AttrValue, BundleEntryProto, DataType, GraphDef, NodeDef, TensorShapeProto,
+    attr_value, BundleEntryProto, DataType, GraphDef, NodeDef,
 };
 use crate::saver::{self, Source};
 use crate::tensor;
+
+mod checks;
+mod rewrite;
+
 use crate::{FreezeOptions, FreezeRequest};
+use checks::{
+    check_deprecated_names, check_entry, check_initializers, check_shards, should_convert,
+};
+use rewrite::{consumers, type_attr, type_value};
 
 /// Ops whose output is a variable.
-const VARIABLE_OPS: [&str; 3] = ["Variable", "VariableV2", "VarHandleOp"];
+pub(crate) const VARIABLE_OPS: [&str; 3] = ["Variable", "VariableV2", "VarHandleOp"];
 
 /// A range of a `.data` shard the core needs in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,104 +268,6 @@ fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result
     }
 }
 
-/// TF 2.21 ignores `--restore_op_name` and `--filename_tensor_name`; scripts
-/// pass TF's defaults for graphs that lack them, so a miss is only a warning.
-fn check_deprecated_names(graph: &GraphDef, options: &FreezeOptions, warnings: &mut Vec<String>) {
-    let exists = |name: &str| graph.node.iter().any(|n| n.name == node_name(name));
-    let flags = [
-        ("restore_op_name", &options.restore_op_name),
-        ("filename_tensor_name", &options.filename_tensor_name),
-    ];
-    for (flag, value) in flags {
-        if let Some(name) = value.as_deref().filter(|n| !exists(n)) {
-            warnings.push(format!(
-                "--{flag}={name} names nothing in the graph; the flag is deprecated and ignored, as in TensorFlow"
-            ));
-        }
-    }
-}
-
-/// TF runs `--initializer_nodes` after restoring. One that (itself or through
-/// its inputs) assigns a variable being frozen would make TF freeze the
-/// assigned value instead of the checkpoint's, which we cannot compute: refuse.
-fn check_initializers(
-    graph: &GraphDef,
-    extracted: &GraphDef,
-    options: &FreezeOptions,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
-    let frozen: HashSet<&str> = extracted
-        .node
-        .iter()
-        .filter(|n| VARIABLE_OPS.contains(&n.op.as_str()) && should_convert(&n.name, options))
-        .map(|n| n.name.as_str())
-        .collect();
-    let by_name: HashMap<&str, &NodeDef> =
-        graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
-    for name in &options.initializer_nodes {
-        let Some(start) = by_name.get(node_name(name)) else {
-            return Err(Error::UnknownNode {
-                name: name.clone(),
-                suggestions: crate::names::suggestions(
-                    name,
-                    graph.node.iter().map(|n| n.name.as_str()),
-                ),
-            });
-        };
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut stack: Vec<&NodeDef> = vec![start];
-        while let Some(node) = stack.pop() {
-            if !seen.insert(node.name.as_str()) {
-                continue;
-            }
-            if node.op.starts_with("Assign") {
-                let target = node.input.first().map(|i| node_name(i)).unwrap_or_default();
-                if frozen.contains(target) {
-                    return Err(Error::mismatch(
-                        name,
-                        format!(
-                            "initializer node runs '{}', which assigns variable '{target}' after it is restored, \
-                             so the frozen value would not be the checkpoint's; leave it out of \
-                             --initializer_nodes or keep the variable with --variable_names_denylist",
-                            node.name
-                        ),
-                    ));
-                }
-            }
-            stack.extend(
-                node.input
-                    .iter()
-                    .filter_map(|i| by_name.get(node_name(i)).copied()),
-            );
-        }
-        warnings.push(format!(
-            "initializer node '{name}' changes no frozen value; TensorFlow would run it after restoring, \
-             which leaves the frozen constants as they are"
-        ));
-    }
-    Ok(())
-}
-
-fn check_shards(request: &FreezeRequest<'_>, index: &BundleIndex) -> Result<Vec<String>> {
-    let count = index.num_shards();
-    let prefix = request.checkpoint.prefix;
-    (0..count)
-        .map(|shard| {
-            let name = bundle::data_file_name(prefix, shard, count);
-            match request.checkpoint.shard_sizes.get(shard as usize) {
-                Some(Some(_)) => Ok(name),
-                _ => Err(Error::MissingFile {
-                    file: name,
-                    detail: format!(
-                        "{} lists {count} data shard(s) and every one is needed",
-                        request.checkpoint.index.name
-                    ),
-                }),
-            }
-        })
-        .collect()
-}
-
 struct Freezer<'a, 'r> {
     graph: GraphDef,
     index: &'a BundleIndex,
@@ -367,41 +277,6 @@ struct Freezer<'a, 'r> {
     pending: Vec<Pending>,
     reads: Vec<DataRange>,
     appended: Vec<NodeDef>,
-}
-
-fn should_convert(name: &str, options: &FreezeOptions) -> bool {
-    let allowed = options
-        .variable_names_whitelist
-        .as_ref()
-        .is_none_or(|list| list.iter().any(|n| n == name));
-    let denied = options
-        .variable_names_denylist
-        .as_ref()
-        .is_some_and(|list| list.iter().any(|n| n == name));
-    allowed && !denied
-}
-
-fn type_attr(node: &NodeDef, attr: &str) -> Option<i32> {
-    match node.attr.get(attr).and_then(|a| a.value.as_ref()) {
-        Some(attr_value::Value::Type(t)) => Some(*t),
-        _ => None,
-    }
-}
-
-fn type_value(dtype: i32) -> AttrValue {
-    AttrValue {
-        value: Some(attr_value::Value::Type(dtype)),
-    }
-}
-
-fn dtype_name(dtype: i32) -> String {
-    DataType::try_from(dtype)
-        .map(|d| d.as_str_name().trim_start_matches("DT_").to_lowercase())
-        .unwrap_or_else(|_| format!("dtype {dtype}"))
-}
-
-fn dims(shape: &TensorShapeProto) -> Vec<i64> {
-    shape.dim.iter().map(|d| d.size).collect()
 }
 
 impl<'a> Freezer<'a, '_> {
@@ -416,7 +291,13 @@ impl<'a> Freezer<'a, '_> {
             .collect();
         for index in variables {
             let dtype = self.freeze_variable(index)?;
-            self.propagate(index, dtype, &consumers)?;
+            rewrite::propagate(
+                &mut self.graph,
+                &mut self.appended,
+                index,
+                dtype,
+                &consumers,
+            )?;
         }
         Ok(())
     }
@@ -614,218 +495,4 @@ impl<'a> Freezer<'a, '_> {
             Ok(Fill::Typed { read, crc })
         }
     }
-
-    /// Follows the frozen variable's outputs and rewrites what reads it
-    /// (convert_to_constants.py's `convert_variable_to_constant` methods).
-    fn propagate(&mut self, variable: usize, dtype: i32, consumers: &Consumers) -> Result<()> {
-        let mut queue: VecDeque<(usize, usize)> = consumers.of(variable).collect();
-        let mut seen: HashSet<(usize, usize)> = HashSet::new();
-        while let Some((index, input)) = queue.pop_front() {
-            if !seen.insert((index, input)) {
-                continue;
-            }
-            let Some(node) = self.graph.node.get_mut(index) else {
-                continue;
-            };
-            match node.op.as_str() {
-                "ReadVariableOp" => *node = read_to_identity(node),
-                "Enter" | "Exit" | "Identity" | "NextIteration" | "Switch" | "_SwitchN" | "RefSwitch"
-                | "RefEnter" | "RefExit" | "RefNextIteration" | "RefIdentity" | "Merge" | "RefMerge" => {
-                    set_type(node, input, dtype)?;
-                    node.attr.remove("_output_shapes");
-                    queue.extend(consumers.of(index));
-                }
-                "ResourceGather" => {
-                    let (gather, axis) = gather_to_gather_v2(node)?;
-                    *node = gather;
-                    self.appended.push(axis);
-                }
-                "ResourceGatherNd" => *node = gather_nd(node),
-                "If" | "StatelessIf" | "While" | "StatelessWhile" | "Case" | "PartitionedCall"
-                | "StatefulPartitionedCall" => {
-                    return Err(Error::unsupported(format!(
-                        "node '{}' ({}) reads a frozen variable inside a function (control flow v2 or tf.function); \
-                         freezing such graphs comes in a later version",
-                        node.name, node.op
-                    )))
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn check_entry(node: &NodeDef, key: &str, entry: &BundleEntryProto, dtype: i32) -> Result<()> {
-    if entry.dtype != dtype {
-        return Err(Error::mismatch(
-            &node.name,
-            format!(
-                "the variable is {} but checkpoint entry '{key}' is {}",
-                dtype_name(dtype),
-                dtype_name(entry.dtype)
-            ),
-        ));
-    }
-    let stored = entry.shape.as_ref().map(dims).unwrap_or_default();
-    if let Some(attr_value::Value::Shape(shape)) =
-        node.attr.get("shape").and_then(|a| a.value.as_ref())
-    {
-        let declared = dims(shape);
-        let fully_defined = !shape.unknown_rank && declared.iter().all(|&d| d >= 0);
-        if fully_defined && declared != stored {
-            return Err(Error::mismatch(
-                &node.name,
-                format!("the variable has shape {declared:?} but checkpoint entry '{key}' has shape {stored:?}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Sets type attr `T` for the value arriving at `input`: a list attr at that
-/// position, a single type otherwise (Merge has one `T` for all its inputs).
-fn set_type(node: &mut NodeDef, input: usize, dtype: i32) -> Result<()> {
-    let name = node.name.clone();
-    match node.attr.get_mut("T").and_then(|a| a.value.as_mut()) {
-        Some(attr_value::Value::List(list)) => {
-            let len = list.r#type.len();
-            let slot = list.r#type.get_mut(input).ok_or_else(|| {
-                Error::mismatch(
-                    &name,
-                    format!("input {input} is out of range for attr T, which has {len} types"),
-                )
-            })?;
-            *slot = dtype;
-        }
-        _ => {
-            node.attr.insert("T".into(), type_value(dtype));
-        }
-    }
-    Ok(())
-}
-
-fn copy_class(from: &NodeDef, to: &mut NodeDef) {
-    if let Some(class) = from.attr.get("_class") {
-        to.attr.insert("_class".into(), class.clone());
-    }
-}
-
-fn read_to_identity(node: &NodeDef) -> NodeDef {
-    let mut identity = NodeDef {
-        name: node.name.clone(),
-        op: "Identity".into(),
-        input: node.input.first().cloned().into_iter().collect(),
-        ..Default::default()
-    };
-    if let Some(dtype) = node.attr.get("dtype") {
-        identity.attr.insert("T".into(), dtype.clone());
-    }
-    copy_class(node, &mut identity);
-    identity
-}
-
-fn int_attr(node: &NodeDef, attr: &str) -> i64 {
-    match node.attr.get(attr).and_then(|a| a.value.as_ref()) {
-        Some(attr_value::Value::I(i)) => *i,
-        _ => 0,
-    }
-}
-
-/// `ResourceGather` becomes `GatherV2` with a `<name>/axis` Const. TF refuses
-/// `batch_dims != 0`; `GatherV2(axis = batch_dims, batch_dims)` computes the
-/// same, so it is kept.
-fn gather_to_gather_v2(node: &NodeDef) -> Result<(NodeDef, NodeDef)> {
-    let batch_dims = int_attr(node, "batch_dims");
-    let axis_name = format!("{}/axis", node.name);
-    let tindices = node
-        .attr
-        .get("Tindices")
-        .cloned()
-        .ok_or_else(|| Error::mismatch(&node.name, "ResourceGather without a Tindices attr"))?;
-    let index_type = match tindices.value {
-        Some(attr_value::Value::Type(t)) => t,
-        _ => DataType::DtInt32 as i32,
-    };
-    let mut axis = NodeDef {
-        name: axis_name.clone(),
-        op: "Const".into(),
-        ..Default::default()
-    };
-    axis.attr.insert("dtype".into(), tindices.clone());
-    axis.attr.insert(
-        "value".into(),
-        plan::tensor_attr(tensor::integer_scalar(index_type, batch_dims)),
-    );
-    let mut inputs: Vec<String> = node.input.iter().take(2).cloned().collect();
-    inputs.push(axis_name);
-    let mut gather = NodeDef {
-        name: node.name.clone(),
-        op: "GatherV2".into(),
-        input: inputs,
-        ..Default::default()
-    };
-    if let Some(dtype) = node.attr.get("dtype") {
-        gather.attr.insert("Tparams".into(), dtype.clone());
-    }
-    gather.attr.insert("Tindices".into(), tindices.clone());
-    gather.attr.insert("Taxis".into(), tindices);
-    if batch_dims != 0 {
-        gather.attr.insert(
-            "batch_dims".into(),
-            AttrValue {
-                value: Some(attr_value::Value::I(batch_dims)),
-            },
-        );
-    }
-    copy_class(node, &mut gather);
-    Ok((gather, axis))
-}
-
-fn gather_nd(node: &NodeDef) -> NodeDef {
-    let mut gather = NodeDef {
-        name: node.name.clone(),
-        op: "GatherNd".into(),
-        input: node.input.iter().take(2).cloned().collect(),
-        ..Default::default()
-    };
-    if let Some(dtype) = node.attr.get("dtype") {
-        gather.attr.insert("Tparams".into(), dtype.clone());
-    }
-    if let Some(tindices) = node.attr.get("Tindices") {
-        gather.attr.insert("Tindices".into(), tindices.clone());
-    }
-    copy_class(node, &mut gather);
-    gather
-}
-
-/// For each node, the (consumer, input position) pairs of its data outputs.
-struct Consumers(HashMap<usize, Vec<(usize, usize)>>);
-
-impl Consumers {
-    fn of(&self, node: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.0.get(&node).into_iter().flatten().copied()
-    }
-}
-
-fn consumers(graph: &GraphDef) -> Consumers {
-    let by_name: HashMap<&str, usize> = graph
-        .node
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.name.as_str(), i))
-        .collect();
-    let mut map: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
-    for (i, node) in graph.node.iter().enumerate() {
-        for (position, input) in node.input.iter().enumerate() {
-            if input.starts_with('^') {
-                continue;
-            }
-            let (source, _) = endpoint(input);
-            if let Some(&producer) = by_name.get(source) {
-                map.entry(producer).or_default().push((i, position));
-            }
-        }
-    }
-    Consumers(map)
 }

@@ -1,0 +1,171 @@
+//! Checks made before anything is written: flags that name nodes, shards,
+//! and each variable against its checkpoint entry.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::bundle::{self, BundleIndex};
+use crate::error::{Error, Result};
+use crate::names::node_name;
+use crate::proto::{attr_value, BundleEntryProto, DataType, GraphDef, NodeDef, TensorShapeProto};
+use crate::{FreezeOptions, FreezeRequest};
+
+use super::VARIABLE_OPS;
+
+/// TF 2.21 ignores `--restore_op_name` and `--filename_tensor_name`; scripts
+/// pass TF's defaults for graphs that lack them, so a miss is only a warning.
+pub(super) fn check_deprecated_names(
+    graph: &GraphDef,
+    options: &FreezeOptions,
+    warnings: &mut Vec<String>,
+) {
+    let exists = |name: &str| graph.node.iter().any(|n| n.name == node_name(name));
+    let flags = [
+        ("restore_op_name", &options.restore_op_name),
+        ("filename_tensor_name", &options.filename_tensor_name),
+    ];
+    for (flag, value) in flags {
+        if let Some(name) = value.as_deref().filter(|n| !exists(n)) {
+            warnings.push(format!(
+                "--{flag}={name} names nothing in the graph; the flag is deprecated and ignored, as in TensorFlow"
+            ));
+        }
+    }
+}
+
+/// TF runs `--initializer_nodes` after restoring. One that (itself or through
+/// its inputs) assigns a variable being frozen would make TF freeze the
+/// assigned value instead of the checkpoint's, which we cannot compute: refuse.
+pub(super) fn check_initializers(
+    graph: &GraphDef,
+    extracted: &GraphDef,
+    options: &FreezeOptions,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let frozen: HashSet<&str> = extracted
+        .node
+        .iter()
+        .filter(|n| VARIABLE_OPS.contains(&n.op.as_str()) && should_convert(&n.name, options))
+        .map(|n| n.name.as_str())
+        .collect();
+    let by_name: HashMap<&str, &NodeDef> =
+        graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
+    for name in &options.initializer_nodes {
+        let Some(start) = by_name.get(node_name(name)) else {
+            return Err(Error::UnknownNode {
+                name: name.clone(),
+                suggestions: crate::names::suggestions(
+                    name,
+                    graph.node.iter().map(|n| n.name.as_str()),
+                ),
+            });
+        };
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack: Vec<&NodeDef> = vec![start];
+        while let Some(node) = stack.pop() {
+            if !seen.insert(node.name.as_str()) {
+                continue;
+            }
+            if node.op.starts_with("Assign") {
+                let target = node.input.first().map(|i| node_name(i)).unwrap_or_default();
+                if frozen.contains(target) {
+                    return Err(Error::mismatch(
+                        name,
+                        format!(
+                            "initializer node runs '{}', which assigns variable '{target}' after it is restored, \
+                             so the frozen value would not be the checkpoint's; leave it out of \
+                             --initializer_nodes or keep the variable with --variable_names_denylist",
+                            node.name
+                        ),
+                    ));
+                }
+            }
+            stack.extend(
+                node.input
+                    .iter()
+                    .filter_map(|i| by_name.get(node_name(i)).copied()),
+            );
+        }
+        warnings.push(format!(
+            "initializer node '{name}' changes no frozen value; TensorFlow would run it after restoring, \
+             which leaves the frozen constants as they are"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn check_shards(
+    request: &FreezeRequest<'_>,
+    index: &BundleIndex,
+) -> Result<Vec<String>> {
+    let count = index.num_shards();
+    let prefix = request.checkpoint.prefix;
+    (0..count)
+        .map(|shard| {
+            let name = bundle::data_file_name(prefix, shard, count);
+            match request.checkpoint.shard_sizes.get(shard as usize) {
+                Some(Some(_)) => Ok(name),
+                _ => Err(Error::MissingFile {
+                    file: name,
+                    detail: format!(
+                        "{} lists {count} data shard(s) and every one is needed",
+                        request.checkpoint.index.name
+                    ),
+                }),
+            }
+        })
+        .collect()
+}
+
+pub(super) fn should_convert(name: &str, options: &FreezeOptions) -> bool {
+    let allowed = options
+        .variable_names_whitelist
+        .as_ref()
+        .is_none_or(|list| list.iter().any(|n| n == name));
+    let denied = options
+        .variable_names_denylist
+        .as_ref()
+        .is_some_and(|list| list.iter().any(|n| n == name));
+    allowed && !denied
+}
+
+pub(super) fn check_entry(
+    node: &NodeDef,
+    key: &str,
+    entry: &BundleEntryProto,
+    dtype: i32,
+) -> Result<()> {
+    if entry.dtype != dtype {
+        return Err(Error::mismatch(
+            &node.name,
+            format!(
+                "the variable is {} but checkpoint entry '{key}' is {}",
+                dtype_name(dtype),
+                dtype_name(entry.dtype)
+            ),
+        ));
+    }
+    let stored = entry.shape.as_ref().map(dims).unwrap_or_default();
+    if let Some(attr_value::Value::Shape(shape)) =
+        node.attr.get("shape").and_then(|a| a.value.as_ref())
+    {
+        let declared = dims(shape);
+        let fully_defined = !shape.unknown_rank && declared.iter().all(|&d| d >= 0);
+        if fully_defined && declared != stored {
+            return Err(Error::mismatch(
+                &node.name,
+                format!("the variable has shape {declared:?} but checkpoint entry '{key}' has shape {stored:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn dtype_name(dtype: i32) -> String {
+    DataType::try_from(dtype)
+        .map(|d| d.as_str_name().trim_start_matches("DT_").to_lowercase())
+        .unwrap_or_else(|_| format!("dtype {dtype}"))
+}
+
+fn dims(shape: &TensorShapeProto) -> Vec<i64> {
+    shape.dim.iter().map(|d| d.size).collect()
+}

@@ -65,6 +65,8 @@ pub struct FreezeOptions {
     pub restore_op_name: Option<String>,
     /// Deprecated in TF; when given, must name a tensor of the graph.
     pub filename_tensor_name: Option<String>,
+    /// Write a GraphDef over protobuf's 2 GiB limit instead of refusing.
+    pub allow_over_2gb: bool,
 }
 
 impl Default for FreezeOptions {
@@ -77,6 +79,7 @@ impl Default for FreezeOptions {
             initializer_nodes: Vec::new(),
             restore_op_name: None,
             filename_tensor_name: None,
+            allow_over_2gb: false,
         }
     }
 }

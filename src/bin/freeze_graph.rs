@@ -31,6 +31,7 @@ TensorFlow's freeze_graph does, without TensorFlow.
   --filename_tensor_name NAME deprecated in TF; checked against the graph when given
   --checkpoint_version N      1 or 2 (accepted for compatibility; reading detects the format)
   --verify_checksums BOOL     check the crc32c of every frozen tensor (default true)
+  --allow_over_2gb BOOL       write a graph over protobuf's 2 GiB limit (TF cannot load it)
   --help                      this text
 
 Booleans are true/false/1/0 in any case, or bare (--clear_devices means true).
@@ -53,10 +54,17 @@ struct Flags {
     filename_tensor_name: Option<String>,
     input_saved_model_dir: Option<String>,
     verify_checksums: Option<bool>,
+    allow_over_2gb: Option<bool>,
     help: bool,
 }
 
-const BOOL_FLAGS: [&str; 4] = ["input_binary", "clear_devices", "verify_checksums", "help"];
+const BOOL_FLAGS: [&str; 5] = [
+    "input_binary",
+    "clear_devices",
+    "verify_checksums",
+    "allow_over_2gb",
+    "help",
+];
 
 fn parse_bool(flag: &str, value: &str) -> Result<bool, Error> {
     match value.to_ascii_lowercase().as_str() {
@@ -138,6 +146,7 @@ fn set_flag(flags: &mut Flags, name: &str, value: String) -> Result<(), Error> {
             }
         }
         "verify_checksums" => flags.verify_checksums = Some(parse_bool(name, &value)?),
+        "allow_over_2gb" => flags.allow_over_2gb = Some(parse_bool(name, &value)?),
         "help" => flags.help = parse_bool(name, &value)?,
         other => return Err(Error::Usage(format!("unknown flag --{other} (see --help)"))),
     }
@@ -301,6 +310,7 @@ fn run(flags: Flags) -> Result<(), Error> {
             initializer_nodes: tf_freeze::split_list(&flags.initializer_nodes),
             restore_op_name: flags.restore_op_name.clone(),
             filename_tensor_name: flags.filename_tensor_name.clone(),
+            allow_over_2gb: flags.allow_over_2gb.unwrap_or(false),
         },
     };
     let prepared = tf_freeze::prepare(&request)?;

@@ -16,6 +16,7 @@ mod slice_key;
 mod table;
 #[cfg(test)]
 mod test_table;
+pub mod v1;
 
 use prost::Message;
 
@@ -26,6 +27,7 @@ pub use slice_key::{
     decode_slice_key, display_key, is_slice_key, slice_extents, slice_key, SliceKey, FULL_EXTENT,
 };
 pub use table::{first_entry, read_table};
+pub use v1::{is_v1_shard_of, V1Checkpoint, V1Value};
 
 use crate::error::{Error, Result};
 use crate::proto::{bundle_header_proto::Endianness, BundleEntryProto, BundleHeaderProto};

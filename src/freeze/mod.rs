@@ -15,19 +15,21 @@ use crate::graph::{self, Expect, LoadedGraph};
 use crate::names::node_name;
 use crate::plan::{self, ContentRef, Plan, Summary};
 use crate::proto::{
-    attr_value, BundleEntryProto, DataType, GraphDef, NodeDef,
+    attr_value, BundleEntryProto, DataType, FunctionDef, FunctionDefLibrary, GraphDef, NodeDef,
 };
 use crate::saver::{self, Source};
 use crate::tensor;
 
 mod checks;
+mod propagate;
 mod rewrite;
 
 use crate::{FreezeOptions, FreezeRequest};
 use checks::{
     check_deprecated_names, check_entry, check_initializers, check_shards, should_convert,
 };
-use rewrite::{consumers, type_attr, type_value};
+use propagate::{Library, Value};
+use rewrite::{type_attr, type_value};
 
 /// Ops whose output is a variable.
 pub(crate) const VARIABLE_OPS: [&str; 3] = ["Variable", "VariableV2", "VarHandleOp"];
@@ -75,6 +77,7 @@ pub struct Prepared {
     data_files: Vec<String>,
     input_nodes: usize,
     warnings: Vec<String>,
+    allow_over_2gb: bool,
 }
 
 impl Prepared {
@@ -143,7 +146,13 @@ impl Prepared {
             }
         }
         let segments = plan::encode(&self.graph, |i| content.get(&i).cloned());
-        let output_bytes = segments.iter().map(|s| s.len()).sum();
+        let output_bytes: u64 = segments.iter().map(|s| s.len()).sum();
+        check_size(
+            output_bytes,
+            &content,
+            self.allow_over_2gb,
+            &mut self.warnings,
+        )?;
         Ok(Plan {
             segments,
             summary: Summary {
@@ -156,6 +165,81 @@ impl Prepared {
             warnings: self.warnings,
         })
     }
+}
+
+/// A converted function is renamed in place, as TF does; an original that
+/// some other node or function still calls is kept as well.
+fn keep_still_called(
+    graph: &GraphDef,
+    functions: &mut Vec<FunctionDef>,
+    originals: &[FunctionDef],
+    renamed: &HashMap<String, String>,
+) {
+    let mut called: HashSet<String> = HashSet::new();
+    let mut note = |node: &NodeDef| {
+        for attr in node.attr.values() {
+            match &attr.value {
+                Some(attr_value::Value::Func(f)) => {
+                    called.insert(f.name.clone());
+                }
+                Some(attr_value::Value::List(list)) => {
+                    called.extend(list.func.iter().map(|f| f.name.clone()));
+                }
+                _ => {}
+            }
+        }
+    };
+    graph.node.iter().for_each(&mut note);
+    functions
+        .iter()
+        .flat_map(|f| &f.node_def)
+        .for_each(&mut note);
+    for original in originals {
+        let name = original
+            .signature
+            .as_ref()
+            .map(|s| s.name.as_str())
+            .unwrap_or_default();
+        if renamed.contains_key(name) && called.contains(name) {
+            functions.push(original.clone());
+        }
+    }
+}
+
+/// Protobuf (and so TF) cannot parse a message of 2 GiB or more.
+const GRAPHDEF_LIMIT: u64 = (1 << 31) - 1;
+
+fn check_size(
+    size: u64,
+    content: &HashMap<usize, ContentRef>,
+    allow: bool,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    if size <= GRAPHDEF_LIMIT {
+        return Ok(());
+    }
+    let mut largest: Vec<&ContentRef> = content.values().collect();
+    largest.sort_by(|a, b| b.len.cmp(&a.len).then_with(|| a.tensor.cmp(&b.tensor)));
+    let names: Vec<String> = largest
+        .iter()
+        .take(5)
+        .map(|c| format!("'{}' ({} MiB)", c.tensor, c.len >> 20))
+        .collect();
+    if allow {
+        warnings.push(format!(
+            "the frozen graph is {size} bytes, over protobuf's 2 GiB limit: TensorFlow will not load it"
+        ));
+        return Ok(());
+    }
+    Err(Error::TooLarge {
+        what: format!(
+            "the frozen graph (largest constants: {}; keep some as variables with --variable_names_denylist, \
+             or write it anyway with --allow_over_2gb, though TensorFlow cannot load it)",
+            names.join(", ")
+        ),
+        size,
+        limit: GRAPHDEF_LIMIT,
+    })
 }
 
 fn checked_read<'a>(
@@ -248,6 +332,7 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         data_files,
         input_nodes: loaded.graph.node.len(),
         warnings,
+        allow_over_2gb: options.allow_over_2gb,
     })
 }
 
@@ -281,7 +366,6 @@ struct Freezer<'a, 'r> {
 
 impl<'a> Freezer<'a, '_> {
     fn convert_all(&mut self, options: &FreezeOptions) -> Result<()> {
-        let consumers = consumers(&self.graph);
         let variables: Vec<usize> = (0..self.graph.node.len())
             .filter(|&i| {
                 self.graph.node.get(i).is_some_and(|n| {
@@ -289,22 +373,37 @@ impl<'a> Freezer<'a, '_> {
                 })
             })
             .collect();
+        let original = self.graph.library.clone().unwrap_or_default();
+        let mut library = Library::new(original.function.clone());
         for index in variables {
-            let dtype = self.freeze_variable(index)?;
-            rewrite::propagate(
-                &mut self.graph,
+            let (name, value) = self.freeze_variable(index)?;
+            propagate::from_variable(
+                &mut self.graph.node,
                 &mut self.appended,
-                index,
-                dtype,
-                &consumers,
+                &mut library,
+                &name,
+                &value,
             )?;
+        }
+        if !library.renamed.is_empty() {
+            let mut functions = library.functions;
+            keep_still_called(
+                &self.graph,
+                &mut functions,
+                &original.function,
+                &library.renamed,
+            );
+            self.graph.library = Some(FunctionDefLibrary {
+                function: functions,
+                ..original
+            });
         }
         Ok(())
     }
 
     /// Resolves the variable's entry, replaces the node by a Const and records
     /// how its value is filled in.
-    fn freeze_variable(&mut self, index: usize) -> Result<i32> {
+    fn freeze_variable(&mut self, index: usize) -> Result<(String, Value)> {
         let node = self
             .graph
             .node
@@ -344,7 +443,7 @@ impl<'a> Freezer<'a, '_> {
             key,
             fill,
         });
-        Ok(dtype)
+        Ok((node.name, Value { dtype, shape }))
     }
 
     /// The checkpoint key and entry holding a variable's value.
@@ -494,5 +593,37 @@ impl<'a> Freezer<'a, '_> {
         } else {
             Ok(Fill::Typed { read, crc })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn huge(tensor: &str, len: u64) -> ContentRef {
+        ContentRef {
+            shard: 0,
+            offset: 0,
+            len,
+            crc32c: 0,
+            tensor: tensor.into(),
+        }
+    }
+
+    #[test]
+    fn graphs_over_2_gib_are_refused_with_the_largest_constants() {
+        let content: HashMap<usize, ContentRef> =
+            [(0, huge("embedding", 3 << 30)), (1, huge("small", 1 << 20))].into();
+        let mut warnings = Vec::new();
+        let err = check_size(3 << 30, &content, false, &mut warnings).expect_err("too large");
+        let text = err.to_string();
+        assert!(
+            text.contains("'embedding' (3072 MiB), 'small' (1 MiB)"),
+            "{text}"
+        );
+        assert!(text.contains("--allow_over_2gb"), "{text}");
+        check_size(3 << 30, &content, true, &mut warnings).expect("allowed");
+        assert_eq!(warnings.len(), 1);
+        check_size(GRAPHDEF_LIMIT, &content, false, &mut warnings).expect("at the limit");
     }
 }

@@ -2,12 +2,9 @@
 //! (python/framework/convert_to_constants.py, `convert_variable_to_constant`
 //! of each node class), with TF 2.21's `Merge` gap closed.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-
 use crate::error::{Error, Result};
-use crate::names::endpoint;
 use crate::plan;
-use crate::proto::{attr_value, AttrValue, DataType, GraphDef, NodeDef};
+use crate::proto::{attr_value, AttrValue, DataType, NameAttrList, NodeDef, TensorShapeProto};
 use crate::tensor;
 
 pub(super) fn type_attr(node: &NodeDef, attr: &str) -> Option<i32> {
@@ -23,55 +20,9 @@ pub(super) fn type_value(dtype: i32) -> AttrValue {
     }
 }
 
-/// Follows the frozen variable's outputs and rewrites what reads it
-/// (convert_to_constants.py's `convert_variable_to_constant` methods).
-pub(super) fn propagate(
-    graph: &mut GraphDef,
-    appended: &mut Vec<NodeDef>,
-    variable: usize,
-    dtype: i32,
-    consumers: &Consumers,
-) -> Result<()> {
-    let mut queue: VecDeque<(usize, usize)> = consumers.of(variable).collect();
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
-    while let Some((index, input)) = queue.pop_front() {
-        if !seen.insert((index, input)) {
-            continue;
-        }
-        let Some(node) = graph.node.get_mut(index) else {
-            continue;
-        };
-        match node.op.as_str() {
-            "ReadVariableOp" => *node = read_to_identity(node),
-            "Enter" | "Exit" | "Identity" | "NextIteration" | "Switch" | "_SwitchN" | "RefSwitch"
-            | "RefEnter" | "RefExit" | "RefNextIteration" | "RefIdentity" | "Merge" | "RefMerge" => {
-                set_type(node, input, dtype)?;
-                node.attr.remove("_output_shapes");
-                queue.extend(consumers.of(index));
-            }
-            "ResourceGather" => {
-                let (gather, axis) = gather_to_gather_v2(node)?;
-                *node = gather;
-                appended.push(axis);
-            }
-            "ResourceGatherNd" => *node = gather_nd(node),
-            "If" | "StatelessIf" | "While" | "StatelessWhile" | "Case" | "PartitionedCall"
-            | "StatefulPartitionedCall" => {
-                return Err(Error::unsupported(format!(
-                    "node '{}' ({}) reads a frozen variable inside a function (control flow v2 or tf.function); \
-                     freezing such graphs comes in a later version",
-                    node.name, node.op
-                )))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// Sets type attr `T` for the value arriving at `input`: a list attr at that
 /// position, a single type otherwise (Merge has one `T` for all its inputs).
-fn set_type(node: &mut NodeDef, input: usize, dtype: i32) -> Result<()> {
+pub(super) fn set_type(node: &mut NodeDef, input: usize, dtype: i32) -> Result<()> {
     let name = node.name.clone();
     match node.attr.get_mut("T").and_then(|a| a.value.as_mut()) {
         Some(attr_value::Value::List(list)) => {
@@ -97,7 +48,7 @@ fn copy_class(from: &NodeDef, to: &mut NodeDef) {
     }
 }
 
-fn read_to_identity(node: &NodeDef) -> NodeDef {
+pub(super) fn read_to_identity(node: &NodeDef) -> NodeDef {
     let mut identity = NodeDef {
         name: node.name.clone(),
         op: "Identity".into(),
@@ -121,9 +72,15 @@ fn int_attr(node: &NodeDef, attr: &str) -> i64 {
 /// `ResourceGather` becomes `GatherV2` with a `<name>/axis` Const. TF refuses
 /// `batch_dims != 0`; `GatherV2(axis = batch_dims, batch_dims)` computes the
 /// same, so it is kept.
-fn gather_to_gather_v2(node: &NodeDef) -> Result<(NodeDef, NodeDef)> {
+pub(super) fn gather_to_gather_v2(node: &NodeDef, in_function: bool) -> Result<(NodeDef, NodeDef)> {
     let batch_dims = int_attr(node, "batch_dims");
     let axis_name = format!("{}/axis", node.name);
+    // Inside a function a Const's output is named `name:output:0`.
+    let axis_input = if in_function {
+        format!("{axis_name}:output:0")
+    } else {
+        axis_name.clone()
+    };
     let tindices = node
         .attr
         .get("Tindices")
@@ -144,7 +101,7 @@ fn gather_to_gather_v2(node: &NodeDef) -> Result<(NodeDef, NodeDef)> {
         plan::tensor_attr(tensor::integer_scalar(index_type, batch_dims)),
     );
     let mut inputs: Vec<String> = node.input.iter().take(2).cloned().collect();
-    inputs.push(axis_name);
+    inputs.push(axis_input);
     let mut gather = NodeDef {
         name: node.name.clone(),
         op: "GatherV2".into(),
@@ -168,7 +125,7 @@ fn gather_to_gather_v2(node: &NodeDef) -> Result<(NodeDef, NodeDef)> {
     Ok((gather, axis))
 }
 
-fn gather_nd(node: &NodeDef) -> NodeDef {
+pub(super) fn gather_nd(node: &NodeDef) -> NodeDef {
     let mut gather = NodeDef {
         name: node.name.clone(),
         op: "GatherNd".into(),
@@ -185,33 +142,96 @@ fn gather_nd(node: &NodeDef) -> NodeDef {
     gather
 }
 
-/// For each node, the (consumer, input position) pairs of its data outputs.
-pub(super) struct Consumers(HashMap<usize, Vec<(usize, usize)>>);
+/// `VariableShape(resource)` becomes `Shape(value)`.
+pub(super) fn variable_shape(node: &NodeDef, dtype: i32) -> NodeDef {
+    let mut shape = NodeDef {
+        name: node.name.clone(),
+        op: "Shape".into(),
+        input: node.input.first().cloned().into_iter().collect(),
+        ..Default::default()
+    };
+    shape.attr.insert("T".into(), type_value(dtype));
+    if let Some(out_type) = node.attr.get("out_type") {
+        shape.attr.insert("out_type".into(), out_type.clone());
+    }
+    copy_class(node, &mut shape);
+    shape
+}
 
-impl Consumers {
-    fn of(&self, node: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.0.get(&node).into_iter().flatten().copied()
+/// Sets element `index` of a list-of-types attr.
+pub(super) fn set_type_list(
+    node: &mut NodeDef,
+    attr: &str,
+    index: usize,
+    dtype: i32,
+) -> Result<()> {
+    let name = node.name.clone();
+    let Some(attr_value::Value::List(list)) =
+        node.attr.get_mut(attr).and_then(|a| a.value.as_mut())
+    else {
+        return Err(Error::mismatch(&name, format!("has no list attr {attr}")));
+    };
+    let len = list.r#type.len();
+    let slot = list.r#type.get_mut(index).ok_or_else(|| {
+        Error::mismatch(
+            &name,
+            format!("input {index} is out of range for attr {attr}, which has {len} types"),
+        )
+    })?;
+    *slot = dtype;
+    Ok(())
+}
+
+/// Sets element `index` of a list-of-shapes attr, when the list has one.
+pub(super) fn set_shape_list(
+    node: &mut NodeDef,
+    attr: &str,
+    index: usize,
+    shape: &TensorShapeProto,
+) {
+    if let Some(attr_value::Value::List(list)) =
+        node.attr.get_mut(attr).and_then(|a| a.value.as_mut())
+    {
+        if let Some(slot) = list.shape.get_mut(index) {
+            *slot = shape.clone();
+        }
     }
 }
 
-pub(super) fn consumers(graph: &GraphDef) -> Consumers {
-    let by_name: HashMap<&str, usize> = graph
-        .node
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.name.as_str(), i))
-        .collect();
-    let mut map: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
-    for (i, node) in graph.node.iter().enumerate() {
-        for (position, input) in node.input.iter().enumerate() {
-            if input.starts_with('^') {
-                continue;
-            }
-            let (source, _) = endpoint(input);
-            if let Some(&producer) = by_name.get(source) {
-                map.entry(producer).or_default().push((i, position));
-            }
+/// Makes element `index` of a list-of-shapes attr an unknown shape, as TF
+/// does for a function argument whose type changed.
+pub(super) fn forget_shape(attr: Option<&mut AttrValue>, index: usize) {
+    if let Some(attr_value::Value::List(list)) = attr.and_then(|a| a.value.as_mut()) {
+        if let Some(shape) = list.shape.get_mut(index) {
+            shape.dim.clear();
+            shape.unknown_rank = true;
         }
     }
-    Consumers(map)
+}
+
+/// The function names a caller's attr refers to (one, or a list for `Case`).
+pub(super) fn function_names(node: &NodeDef, attr: &str) -> Vec<String> {
+    match node.attr.get(attr).and_then(|a| a.value.as_ref()) {
+        Some(attr_value::Value::Func(func)) => vec![func.name.clone()],
+        Some(attr_value::Value::List(list)) => list.func.iter().map(|f| f.name.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Points a caller's function attr at the renamed functions.
+pub(super) fn set_function_names(node: &mut NodeDef, attr: &str, names: &[String]) {
+    let rename = |func: &mut NameAttrList, name: Option<&String>| {
+        if let Some(name) = name {
+            func.name = name.clone();
+        }
+    };
+    match node.attr.get_mut(attr).and_then(|a| a.value.as_mut()) {
+        Some(attr_value::Value::Func(func)) => rename(func, names.first()),
+        Some(attr_value::Value::List(list)) => {
+            for (func, name) in list.func.iter_mut().zip(names) {
+                rename(func, Some(name));
+            }
+        }
+        _ => {}
+    }
 }

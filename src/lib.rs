@@ -8,9 +8,11 @@
 //! weights never pass through the core. Nothing here touches a filesystem.
 
 pub mod bundle;
+pub mod cleanup;
 pub mod error;
 mod freeze;
 pub mod graph;
+pub mod inspect;
 mod names;
 pub mod plan;
 pub mod proto;
@@ -22,7 +24,7 @@ pub mod wasm;
 pub mod wire;
 
 pub use error::{Error, Result};
-pub use freeze::{prepare, DataRange, Prepared};
+pub use freeze::{no_graph_error, prepare, DataRange, Prepared};
 pub use names::split_list;
 pub use plan::{Plan, Segment, Summary};
 
@@ -94,6 +96,11 @@ pub struct FreezeRequest<'a> {
     pub meta_graph: Option<InputFile<'a>>,
     /// `--input_saver`: a SaverDef (binary or text).
     pub saver: Option<InputFile<'a>>,
+    /// `--input_saved_model_dir`: the SavedModel's `saved_model.pb` (or
+    /// `.pbtxt`); its checkpoint is `variables/variables`.
+    pub saved_model: Option<InputFile<'a>>,
+    /// `--saved_model_tags`: the tag set of the MetaGraphDef to freeze.
+    pub saved_model_tags: Vec<String>,
     /// The checkpoint.
     pub checkpoint: Checkpoint<'a>,
     /// `--input_binary`: only a hint of which encoding to try first.

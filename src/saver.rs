@@ -91,6 +91,12 @@ pub fn sources(graph: &GraphDef, saver: Option<&SaverDef>) -> Result<HashMap<Str
     let Some(restore) = restore_op(&by_name, saver) else {
         return Ok(found);
     };
+    if matches!(
+        restore.op.as_str(),
+        "PartitionedCall" | "StatefulPartitionedCall"
+    ) {
+        return through_function(graph, &by_name, restore);
+    }
     let mut seen: HashSet<&str> = HashSet::new();
     let mut stack: Vec<&NodeDef> = vec![restore];
     while let Some(node) = stack.pop() {
@@ -114,6 +120,58 @@ pub fn sources(graph: &GraphDef, saver: Option<&SaverDef>) -> Result<HashMap<Str
                     }
                 }
             }
+        }
+    }
+    Ok(found)
+}
+
+/// A TF2 SavedModel restores through a call of `__inference__traced_restore_N`:
+/// inside it, `AssignVariableOp(arg_m, RestoreV2:tensors:j)`, and argument `m`
+/// is the call's input `m`, a `VarHandleOp` of the main graph.
+fn through_function(
+    graph: &GraphDef,
+    by_name: &HashMap<&str, &NodeDef>,
+    call: &NodeDef,
+) -> Result<HashMap<String, Source>> {
+    let mut found = HashMap::new();
+    let name = match call.attr.get("f").and_then(|a| a.value.as_ref()) {
+        Some(attr_value::Value::Func(f)) => f.name.as_str(),
+        _ => return Ok(found),
+    };
+    let Some(function) = graph
+        .library
+        .iter()
+        .flat_map(|l| &l.function)
+        .find(|f| f.signature.as_ref().is_some_and(|s| s.name == name))
+    else {
+        return Err(Error::mismatch(
+            &call.name,
+            format!(
+                "the restore op calls function '{name}', which the graph's library does not have"
+            ),
+        ));
+    };
+    let inside: HashMap<&str, &NodeDef> = function
+        .node_def
+        .iter()
+        .map(|n| (n.name.as_str(), n))
+        .collect();
+    let arguments: Vec<&str> = function
+        .signature
+        .iter()
+        .flat_map(|s| &s.input_arg)
+        .map(|a| a.name.as_str())
+        .collect();
+    for node in &function.node_def {
+        if !matches!(node.op.as_str(), "Assign" | "AssignVariableOp") {
+            continue;
+        }
+        let Some((target, source)) = assignment(&inside, node)? else {
+            continue;
+        };
+        let position = arguments.iter().position(|a| *a == target);
+        if let Some(input) = position.and_then(|m| call.input.get(m)) {
+            found.insert(follow_identities(by_name, node_name(input)), source);
         }
     }
     Ok(found)

@@ -19,9 +19,12 @@ TensorFlow's freeze_graph does, without TensorFlow.
   --input_graph PATH          GraphDef, binary (.pb) or text (.pbtxt)
   --input_meta_graph PATH     MetaGraphDef (.meta); frozen instead of --input_graph
   --input_saver PATH          SaverDef, binary or text
+  --input_saved_model_dir DIR SavedModel folder (saved_model.pb + variables/)
+  --saved_model_tags TAGS     tag set of the MetaGraphDef to freeze (default serve)
   --input_checkpoint PREFIX   checkpoint prefix (model.ckpt-1000); the .index path works too
   --input_binary BOOL         hint only: binary and text are both recognised (default false)
-  --output_node_names NAMES   comma-separated node names to keep (name or name:0)
+  --output_node_names NAMES   comma-separated node names to keep (name or name:0);
+                              for a SavedModel, default: its serving signature's outputs
   --output_graph PATH         where to write the frozen graph
   --clear_devices BOOL        blank node devices (default true)
   --initializer_nodes NAMES   nodes TF runs after restoring; checked
@@ -53,6 +56,7 @@ struct Flags {
     restore_op_name: Option<String>,
     filename_tensor_name: Option<String>,
     input_saved_model_dir: Option<String>,
+    saved_model_tags: String,
     verify_checksums: Option<bool>,
     allow_over_2gb: Option<bool>,
     help: bool,
@@ -77,7 +81,10 @@ fn parse_bool(flag: &str, value: &str) -> Result<bool, Error> {
 }
 
 fn parse_flags(args: &[String]) -> Result<Flags, Error> {
-    let mut flags = Flags::default();
+    let mut flags = Flags {
+        saved_model_tags: "serve".into(),
+        ..Flags::default()
+    };
     let mut i = 0;
     while let Some(arg) = args.get(i) {
         i += 1;
@@ -137,7 +144,7 @@ fn set_flag(flags: &mut Flags, name: &str, value: String) -> Result<(), Error> {
         "restore_op_name" => flags.restore_op_name = some(value),
         "filename_tensor_name" => flags.filename_tensor_name = some(value),
         "input_saved_model_dir" => flags.input_saved_model_dir = some(value),
-        "saved_model_tags" => {}
+        "saved_model_tags" => flags.saved_model_tags = value,
         "checkpoint_version" => {
             if value != "1" && value != "2" {
                 return Err(Error::Usage(format!(
@@ -217,6 +224,26 @@ fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
     sizes
 }
 
+/// The SavedModel proto inside a SavedModel folder.
+fn saved_model_file(dir: &str) -> Result<String, Error> {
+    let dir = dir.trim_end_matches('/');
+    for name in ["saved_model.pb", "saved_model.pbtxt"] {
+        let path = format!("{dir}/{name}");
+        if Path::new(&path).is_file() {
+            return Ok(path);
+        }
+    }
+    if Path::new(&format!("{dir}/saved_model.cpb")).is_file() {
+        return Err(Error::Unsupported {
+            what: format!("{dir}/saved_model.cpb: chunked SavedModels (written for models over 2 GB) cannot be read"),
+        });
+    }
+    Err(Error::MissingFile {
+        file: format!("{dir}/saved_model.pb"),
+        detail: "SavedModel file does not exist (--input_saved_model_dir must name the SavedModel folder)".into(),
+    })
+}
+
 fn open_index(prefix: &str) -> Result<(String, Vec<u8>), Error> {
     let index_path = format!("{prefix}.index");
     if Path::new(&index_path).exists() {
@@ -249,20 +276,28 @@ fn input<'a>(path: &'a Option<String>, bytes: &'a Option<Vec<u8>>) -> Option<Inp
 }
 
 fn run(flags: Flags) -> Result<(), Error> {
-    if flags.input_saved_model_dir.is_some() {
-        return Err(Error::Unsupported {
-            what: "--input_saved_model_dir: SavedModel folders come in a later version; \
-                   give the .meta inside (saved_model.pb) with --input_meta_graph is not possible either yet"
-                .into(),
-        });
-    }
-    let prefix = checkpoint_prefix(flags.input_checkpoint.as_deref().ok_or_else(|| {
-        Error::Usage("--input_checkpoint is required (the checkpoint prefix)".into())
-    })?);
-    if flags.input_graph.is_none() && flags.input_meta_graph.is_none() {
-        return Err(Error::Usage(
-            "give a graph: --input_graph (.pb/.pbtxt) or --input_meta_graph (.meta)".into(),
-        ));
+    let saved_model_path = flags
+        .input_saved_model_dir
+        .as_deref()
+        .map(saved_model_file)
+        .transpose()?;
+    let prefix = match (
+        &flags.input_saved_model_dir,
+        flags.input_checkpoint.as_deref(),
+    ) {
+        // TF reads a SavedModel's own variables, whatever --input_checkpoint says.
+        (Some(dir), _) => format!("{}/variables/variables", dir.trim_end_matches('/')),
+        (None, Some(given)) => checkpoint_prefix(given),
+        (None, None) => {
+            return Err(Error::Usage(
+                "--input_checkpoint is required (the checkpoint prefix)".into(),
+            ))
+        }
+    };
+    if flags.input_graph.is_none() && flags.input_meta_graph.is_none() && saved_model_path.is_none()
+    {
+        let (index_name, index_bytes) = open_index(&prefix)?;
+        return Err(tf_freeze::no_graph_error(&index_name, &index_bytes));
     }
     let graph_bytes = flags
         .input_graph
@@ -273,6 +308,10 @@ fn run(flags: Flags) -> Result<(), Error> {
         .input_meta_graph
         .as_deref()
         .map(|p| read_file(p, "meta graph"))
+        .transpose()?;
+    let saved_model_bytes = saved_model_path
+        .as_deref()
+        .map(|p| read_file(p, "SavedModel"))
         .transpose()?;
     let saver_bytes = flags
         .input_saver
@@ -293,6 +332,12 @@ fn run(flags: Flags) -> Result<(), Error> {
         graph: input(&flags.input_graph, &graph_bytes),
         meta_graph: input(&flags.input_meta_graph, &meta_bytes),
         saver: input(&flags.input_saver, &saver_bytes),
+        saved_model: input(&saved_model_path, &saved_model_bytes),
+        saved_model_tags: flags
+            .saved_model_tags
+            .split(',')
+            .map(|t| t.trim().to_owned())
+            .collect(),
         checkpoint: Checkpoint {
             prefix: &prefix,
             index: InputFile {
@@ -330,16 +375,32 @@ fn run(flags: Flags) -> Result<(), Error> {
         Some(path) => {
             write_plan(&plan, &mut shards, path, verify)?;
             eprintln!(
-                "froze {} variables, kept {} nodes, wrote {} bytes to {path}",
-                summary.variables_frozen, summary.nodes_kept, summary.output_bytes
+                "froze {} variable{}, kept {} node{}, wrote {} bytes to {path}",
+                summary.variables_frozen,
+                plural(summary.variables_frozen),
+                summary.nodes_kept,
+                plural(summary.nodes_kept),
+                summary.output_bytes
             );
         }
         None => eprintln!(
-            "froze {} variables, kept {} nodes ({} bytes); no --output_graph given, nothing written",
-            summary.variables_frozen, summary.nodes_kept, summary.output_bytes
+            "froze {} variable{}, kept {} node{} ({} bytes); no --output_graph given, nothing written",
+            summary.variables_frozen,
+            plural(summary.variables_frozen),
+            summary.nodes_kept,
+            plural(summary.nodes_kept),
+            summary.output_bytes
         ),
     }
     Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Open data shards, read on demand.

@@ -263,23 +263,13 @@ fn checked_read<'a>(
 pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
     let binary_hint = request.input_binary;
     let options = &request.options;
-    let outputs: Vec<String> = options
-        .output_node_names
-        .iter()
-        .map(|n| node_name(n.trim()).to_owned())
-        .filter(|n| !n.is_empty())
-        .collect();
-    if outputs.is_empty() {
-        return Err(Error::Usage(
-            "You need to supply the name of a node to --output_node_names.".into(),
-        ));
-    }
     let mut loaded = load_graphs(request, binary_hint)?;
+    let mut warnings = Vec::new();
     let saver_def = match request.saver {
         Some(file) => Some(graph::load_saver(file)?),
         None => loaded.saver_def.clone(),
     };
-    let mut warnings = Vec::new();
+    let outputs = output_names(options, &loaded, &mut warnings)?;
     check_deprecated_names(&loaded.graph, options, &mut warnings);
     if options.clear_devices {
         for node in &mut loaded.graph.node {
@@ -343,13 +333,95 @@ fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result
         .graph
         .map(|file| graph::load(file, Expect::GraphDef, binary_hint))
         .transpose()?;
-    match request.meta_graph {
-        Some(file) => graph::load(file, Expect::MetaGraphDef, binary_hint),
-        None => graph.ok_or_else(|| {
-            Error::Usage(
-                "give a graph: --input_graph (.pb/.pbtxt) or --input_meta_graph (.meta)".into(),
-            )
-        }),
+    if let Some(file) = request.meta_graph {
+        return graph::load(file, Expect::MetaGraphDef, binary_hint);
+    }
+    if let Some(file) = request.saved_model {
+        return graph::load_saved_model(file, &request.saved_model_tags);
+    }
+    graph.ok_or_else(|| {
+        Error::Usage(
+            "give a graph: --input_graph (.pb/.pbtxt), --input_meta_graph (.meta) or --input_saved_model_dir"
+                .into(),
+        )
+    })
+}
+
+/// The error for a checkpoint given without any graph. A TF2 object-based
+/// checkpoint (`tf.train.Checkpoint`, Keras `save_weights`) never had one.
+pub fn no_graph_error(index_name: &str, index_bytes: &[u8]) -> Error {
+    let object_based = BundleIndex::parse(index_name, index_bytes)
+        .map(|index| index.entry("_CHECKPOINTABLE_OBJECT_GRAPH").is_some())
+        .unwrap_or(false);
+    if object_based {
+        Error::Usage(format!(
+            "{index_name} is a TF2 object-based checkpoint (tf.train.Checkpoint or Keras save_weights): it holds \
+             the values but no graph. Freezing needs the graph too: rebuild the model in Python, restore the \
+             checkpoint and export it with tf.saved_model.save(model, 'export_dir'), then freeze that folder \
+             (--input_saved_model_dir)"
+        ))
+    } else {
+        Error::Usage(
+            "give a graph: --input_graph (.pb/.pbtxt), --input_meta_graph (.meta) or --input_saved_model_dir".into(),
+        )
+    }
+}
+
+/// The nodes to keep: as given, or a SavedModel's serving signature outputs.
+fn output_names(
+    options: &FreezeOptions,
+    loaded: &LoadedGraph,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let given: Vec<String> = options
+        .output_node_names
+        .iter()
+        .map(|n| node_name(n.trim()).to_owned())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    let from_signature = loaded
+        .meta_graph
+        .as_ref()
+        .and_then(graph::signature_outputs);
+    match from_signature {
+        Some((signature, names)) if loaded.kind == graph::GraphKind::SavedModel => {
+            warnings.push(format!(
+                "no --output_node_names given: using the outputs of signature '{signature}': {}",
+                names.join(",")
+            ));
+            Ok(names)
+        }
+        _ => {
+            let mut message =
+                String::from("You need to supply the name of a node to --output_node_names.");
+            let signatures = loaded.meta_graph.iter().flat_map(|m| &m.signature_def);
+            let listed: Vec<String> = signatures
+                .filter(|(key, _)| !key.starts_with("__"))
+                .map(|(key, sig)| {
+                    let outputs: Vec<String> = sig
+                        .outputs
+                        .values()
+                        .filter_map(|info| match &info.encoding {
+                            Some(crate::proto::tensor_info::Encoding::Name(n)) => {
+                                Some(node_name(n).to_owned())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    format!("{key} -> {}", outputs.join(","))
+                })
+                .collect();
+            if !listed.is_empty() {
+                message.push_str(&format!(
+                    " The graph's signatures name these outputs: {}",
+                    listed.join("; ")
+                ));
+            }
+            Err(Error::Usage(message))
+        }
     }
 }
 

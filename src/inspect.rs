@@ -196,8 +196,8 @@ pub fn inspect(
             ));
         }
     }
-    let needed_graph = needed_subgraph(g, &needed);
-    problems.extend(ref_problems(&needed_graph, op_list, Expecting::Freeze));
+    let is_needed = |i: usize| needed.get(i).copied().unwrap_or(false);
+    problems.extend(ref_problems(g, is_needed, op_list, Expecting::Freeze));
     problems.extend(pipeline_problems(&ix, &needed));
 
     Report {
@@ -313,19 +313,6 @@ impl<'g> GraphIndex<'g> {
             }
         }
         kept
-    }
-}
-
-fn needed_subgraph(graph: &GraphDef, needed: &[bool]) -> GraphDef {
-    GraphDef {
-        node: graph
-            .node
-            .iter()
-            .zip(needed)
-            .filter(|(_, &n)| n)
-            .map(|(node, _)| node.clone())
-            .collect(),
-        ..Default::default()
     }
 }
 
@@ -892,6 +879,7 @@ fn check_variables(
     problems: &mut Vec<Problem>,
 ) -> HashSet<String> {
     let mut used = HashSet::new();
+    let mut missing = 0usize;
     let names = index.tensor_names();
     for (i, node) in ix.nodes.iter().enumerate() {
         if !VARIABLE_OPS.contains(&node.op.as_str()) {
@@ -914,7 +902,13 @@ fn check_variables(
         let is_needed = needed.get(i).copied().unwrap_or(false);
         let Some((full, entry, whole)) = found else {
             if is_needed {
-                let near = suggestions(&key, names.iter().map(String::as_str));
+                // Nearest names cost an edit distance per key: only for the first few.
+                let near = if missing < 20 {
+                    suggestions(&key, names.iter().map(String::as_str))
+                } else {
+                    Vec::new()
+                };
+                missing += 1;
                 let hint = near
                     .first()
                     .map_or(String::new(), |n| format!("; it has '{n}'"));
@@ -1067,15 +1061,21 @@ enum Expecting {
 /// definition in `op_list` (a `.meta`'s `stripped_op_list`) says which inputs
 /// those are; ops it lacks are looked up in a built-in list.
 pub fn ref_input_problems(frozen: &GraphDef, op_list: Option<&OpList>) -> Vec<Problem> {
-    ref_problems(frozen, op_list, Expecting::Frozen)
+    ref_problems(frozen, |_| true, op_list, Expecting::Frozen)
 }
 
-fn ref_problems(graph: &GraphDef, op_list: Option<&OpList>, expecting: Expecting) -> Vec<Problem> {
+/// The reference-input problems of the nodes `check` selects.
+fn ref_problems(
+    graph: &GraphDef,
+    check: impl Fn(usize) -> bool,
+    op_list: Option<&OpList>,
+    expecting: Expecting,
+) -> Vec<Problem> {
     let defs = op_defs(op_list);
     let by_name: HashMap<&str, &NodeDef> =
         graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
     let mut problems = Vec::new();
-    for node in &graph.node {
+    for (_, node) in graph.node.iter().enumerate().filter(|(i, _)| check(*i)) {
         let positions = match defs.get(node.op.as_str()) {
             Some(def) => ref_positions_from_def(node, def),
             None => ref_positions_built_in(node),
@@ -1176,7 +1176,7 @@ fn ref_positions_from_def(node: &NodeDef, def: &OpDef) -> Vec<(usize, String)> {
         let wanted = if arg.r#type == DataType::DtResource as i32 {
             Some("resource".to_owned())
         } else if arg.is_ref {
-            Some(format!("{}_ref", base.map_or("?".to_owned(), dtype_text)))
+            Some(base.map_or("reference".to_owned(), |t| format!("{}_ref", dtype_text(t))))
         } else {
             None
         };
@@ -1231,7 +1231,7 @@ fn ref_positions_built_in(node: &NodeDef) -> Vec<(usize, String)> {
         "resource".to_owned()
     } else {
         let base = type_attr(node, "T").or_else(|| type_attr(node, "dtype"));
-        format!("{}_ref", base.map_or("?".to_owned(), dtype_text))
+        base.map_or("reference".to_owned(), |t| format!("{}_ref", dtype_text(t)))
     };
     let positions: Vec<usize> = if let Some(n) = apply_ref_count(op) {
         (0..n).collect()

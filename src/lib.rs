@@ -43,8 +43,11 @@ pub struct InputFile<'a> {
 pub struct Checkpoint<'a> {
     /// The prefix (`model.ckpt-1000`), used to name the data files in messages.
     pub prefix: &'a str,
-    /// The `<prefix>.index` file.
+    /// The `<prefix>.index` file; for a V1 checkpoint, its table file (the
+    /// first one when it is sharded).
     pub index: InputFile<'a>,
+    /// The other files of a sharded V1 checkpoint (`<prefix>-00001-of-00003`…).
+    pub more_tables: Vec<InputFile<'a>>,
     /// The size of each `.data-SSSSS-of-NNNNN` shard by shard id; `None` when
     /// that shard was not given.
     pub shard_sizes: Vec<Option<u64>>,

@@ -244,28 +244,81 @@ fn saved_model_file(dir: &str) -> Result<String, Error> {
     })
 }
 
-fn open_index(prefix: &str) -> Result<(String, Vec<u8>), Error> {
+/// The checkpoint's index: `<prefix>.index` (V2), or for a V1 checkpoint
+/// its table file `<prefix>` or its shards `<prefix>-?????-of-?????`.
+struct IndexFiles {
+    name: String,
+    bytes: Vec<u8>,
+    more: Vec<(String, Vec<u8>)>,
+}
+
+fn open_index(prefix: &str) -> Result<IndexFiles, Error> {
     let index_path = format!("{prefix}.index");
     if Path::new(&index_path).exists() {
-        return Ok((
-            index_path.clone(),
-            read_file(&index_path, "checkpoint index")?,
-        ));
+        let bytes = read_file(&index_path, "checkpoint index")?;
+        return Ok(IndexFiles {
+            name: index_path,
+            bytes,
+            more: Vec::new(),
+        });
     }
     if Path::new(prefix).is_file() {
         let bytes = read_file(prefix, "checkpoint")?;
-        if tf_freeze::bundle::is_v1_table(&bytes) {
-            return Err(Error::unsupported_v1(prefix));
+        if !tf_freeze::bundle::is_v1_table(&bytes) {
+            return Err(Error::MissingFile {
+                file: index_path,
+                detail: format!(
+                    "'{prefix}' is not a checkpoint prefix; pass the prefix (the .index name without .index)"
+                ),
+            });
         }
-        return Err(Error::MissingFile {
-            file: index_path,
-            detail: format!("'{prefix}' is not a checkpoint prefix; pass the prefix (the .index name without .index)"),
+        return Ok(IndexFiles {
+            name: prefix.to_owned(),
+            bytes,
+            more: Vec::new(),
+        });
+    }
+    let mut shards = v1_shards(prefix);
+    if !shards.is_empty() {
+        let first = shards.remove(0);
+        let bytes = read_file(&first, "checkpoint")?;
+        let more = shards
+            .into_iter()
+            .map(|name| read_file(&name, "checkpoint").map(|b| (name, b)))
+            .collect::<Result<_, _>>()?;
+        return Ok(IndexFiles {
+            name: first,
+            bytes,
+            more,
         });
     }
     Err(Error::MissingFile {
         file: index_path,
         detail: format!("Input checkpoint '{prefix}' doesn't exist!"),
     })
+}
+
+/// The files of a sharded V1 checkpoint, in shard order.
+fn v1_shards(prefix: &str) -> Vec<String> {
+    let path = Path::new(prefix);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = path
+        .file_name()
+        .and_then(|b| b.to_str())
+        .unwrap_or_default();
+    let mut found: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|name| tf_freeze::bundle::is_v1_shard_of(base, name))
+        .map(|name| dir.join(name).display().to_string())
+        .collect();
+    found.sort();
+    found
 }
 
 fn input<'a>(path: &'a Option<String>, bytes: &'a Option<Vec<u8>>) -> Option<InputFile<'a>> {
@@ -296,8 +349,8 @@ fn run(flags: Flags) -> Result<(), Error> {
     };
     if flags.input_graph.is_none() && flags.input_meta_graph.is_none() && saved_model_path.is_none()
     {
-        let (index_name, index_bytes) = open_index(&prefix)?;
-        return Err(tf_freeze::no_graph_error(&index_name, &index_bytes));
+        let index = open_index(&prefix)?;
+        return Err(tf_freeze::no_graph_error(&index.name, &index.bytes));
     }
     let graph_bytes = flags
         .input_graph
@@ -318,7 +371,7 @@ fn run(flags: Flags) -> Result<(), Error> {
         .as_deref()
         .map(|p| read_file(p, "saver"))
         .transpose()?;
-    let (index_name, index_bytes) = open_index(&prefix)?;
+    let index = open_index(&prefix)?;
 
     let list = |s: &str| {
         let items = tf_freeze::split_list(s);
@@ -341,9 +394,14 @@ fn run(flags: Flags) -> Result<(), Error> {
         checkpoint: Checkpoint {
             prefix: &prefix,
             index: InputFile {
-                name: &index_name,
-                bytes: &index_bytes,
+                name: &index.name,
+                bytes: &index.bytes,
             },
+            more_tables: index
+                .more
+                .iter()
+                .map(|(name, bytes)| InputFile { name, bytes })
+                .collect(),
             shard_sizes: shard_sizes(&prefix),
         },
         input_binary: flags.input_binary,

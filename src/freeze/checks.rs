@@ -134,17 +134,28 @@ pub(super) fn check_entry(
     entry: &BundleEntryProto,
     dtype: i32,
 ) -> Result<()> {
-    if entry.dtype != dtype {
+    let stored = entry.shape.as_ref().map(dims).unwrap_or_default();
+    check_value(node, key, entry.dtype, &stored, dtype)
+}
+
+/// The checkpoint's dtype and shape for a variable must be the graph's.
+pub(super) fn check_value(
+    node: &NodeDef,
+    key: &str,
+    stored_dtype: i32,
+    stored: &[i64],
+    dtype: i32,
+) -> Result<()> {
+    if stored_dtype != dtype {
         return Err(Error::mismatch(
             &node.name,
             format!(
                 "the variable is {} but checkpoint entry '{key}' is {}",
                 dtype_name(dtype),
-                dtype_name(entry.dtype)
+                dtype_name(stored_dtype)
             ),
         ));
     }
-    let stored = entry.shape.as_ref().map(dims).unwrap_or_default();
     if let Some(attr_value::Value::Shape(shape)) =
         node.attr.get("shape").and_then(|a| a.value.as_ref())
     {

@@ -24,9 +24,11 @@ mod checks;
 mod propagate;
 mod rewrite;
 
-use crate::{FreezeOptions, FreezeRequest};
+use crate::bundle::v1::{V1Checkpoint, V1Value};
+use crate::{Checkpoint, FreezeOptions, FreezeRequest};
 use checks::{
-    check_deprecated_names, check_entry, check_initializers, check_shards, should_convert,
+    check_deprecated_names, check_entry, check_initializers, check_shards, check_value,
+    should_convert,
 };
 use propagate::{Library, Value};
 use rewrite::{type_attr, type_value};
@@ -284,10 +286,18 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
     {
         return Err(Error::NoVariables);
     }
-    let index = BundleIndex::parse(
-        request.checkpoint.index.name,
-        request.checkpoint.index.bytes,
-    )?;
+    let v1 = v1_checkpoint(&request.checkpoint)?;
+    let index = if v1.is_some() {
+        BundleIndex {
+            header: Default::default(),
+            entries: Vec::new(),
+        }
+    } else {
+        BundleIndex::parse(
+            request.checkpoint.index.name,
+            request.checkpoint.index.bytes,
+        )?
+    };
     let data_files = check_shards(request, &index)?;
     let sources = saver::sources(&loaded.graph, saver_def.as_ref())?;
     let extracted = crate::subgraph::extract(&loaded.graph, &outputs)?;
@@ -296,6 +306,7 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
     let mut freezer = Freezer {
         graph: extracted,
         index: &index,
+        v1: v1.as_ref(),
         sources: &sources,
         request,
         data_files: &data_files,
@@ -345,6 +356,16 @@ fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result
                 .into(),
         )
     })
+}
+
+/// The checkpoint as a V1 table (one file, or the shards of one), when it is one.
+fn v1_checkpoint(checkpoint: &Checkpoint<'_>) -> Result<Option<V1Checkpoint>> {
+    if !bundle::is_v1_table(checkpoint.index.bytes) {
+        return Ok(None);
+    }
+    let mut files: Vec<(&str, &[u8])> = vec![(checkpoint.index.name, checkpoint.index.bytes)];
+    files.extend(checkpoint.more_tables.iter().map(|f| (f.name, f.bytes)));
+    V1Checkpoint::parse(&files).map(Some)
 }
 
 /// The error for a checkpoint given without any graph. A TF2 object-based
@@ -428,6 +449,7 @@ fn output_names(
 struct Freezer<'a, 'r> {
     graph: GraphDef,
     index: &'a BundleIndex,
+    v1: Option<&'a V1Checkpoint>,
     sources: &'a HashMap<String, Source>,
     request: &'a FreezeRequest<'r>,
     data_files: &'a [String],
@@ -484,6 +506,9 @@ impl<'a> Freezer<'a, '_> {
             .ok_or_else(|| Error::mismatch("graph", "variable index out of range"))?;
         let dtype = type_attr(&node, "dtype")
             .ok_or_else(|| Error::mismatch(&node.name, "the variable has no dtype attr"))?;
+        if let Some(v1) = self.v1 {
+            return self.freeze_from_v1(v1, index, &node, dtype);
+        }
         let (key, entry) = self.entry_for(&node)?;
         check_entry(&node, &key, entry, dtype)?;
         let shape = entry.shape.clone().unwrap_or_default();
@@ -516,6 +541,86 @@ impl<'a> Freezer<'a, '_> {
             fill,
         });
         Ok((node.name, Value { dtype, shape }))
+    }
+
+    /// A V1 checkpoint's values are in its table, so the Const is complete
+    /// right away (TF converts them through numpy with the same encoding).
+    fn freeze_from_v1(
+        &mut self,
+        v1: &V1Checkpoint,
+        index: usize,
+        node: &NodeDef,
+        dtype: i32,
+    ) -> Result<(String, Value)> {
+        let source = self.sources.get(&node.name);
+        let key = source.map_or_else(|| node.name.clone(), |s| s.key.clone());
+        let extents = source
+            .and_then(|s| s.slice.as_ref())
+            .map(|s| s.extents.as_slice());
+        let Some((stored_dtype, full)) = v1.dtype_and_shape(&key) else {
+            return Err(Error::Mismatch {
+                name: node.name.clone(),
+                detail: format!(
+                    "the checkpoint {} has no value for this variable (no tensor '{key}')",
+                    self.request.checkpoint.index.name
+                ),
+            });
+        };
+        let full_dims: Vec<i64> = full.dim.iter().map(|d| d.size).collect();
+        let dims: Vec<i64> = match extents {
+            Some(extents) => extents
+                .iter()
+                .zip(&full_dims)
+                .map(|(&(_, len), &whole)| if len < 0 { whole } else { len })
+                .collect(),
+            None => full_dims,
+        };
+        check_value(node, &key, stored_dtype, &dims, dtype)?;
+        let shape = crate::proto::TensorShapeProto {
+            dim: dims
+                .iter()
+                .map(|&size| crate::proto::tensor_shape_proto::Dim {
+                    size,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let elements = bundle::num_elements(&shape)
+            .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
+        let mut value = tensor::header(dtype, &shape);
+        match v1.read(&key, extents)? {
+            V1Value::Raw(bytes) if elements == 0 => drop(bytes),
+            V1Value::Raw(bytes) if tensor::uses_tensor_content(dtype, elements) => {
+                value.tensor_content = bytes;
+            }
+            V1Value::Raw(bytes) => tensor::fill_typed(&mut value, &bytes, &key)?,
+            V1Value::Strings(strings) => value.string_val = strings,
+        }
+        let mut constant = NodeDef {
+            name: node.name.clone(),
+            op: "Const".into(),
+            ..Default::default()
+        };
+        constant.attr.insert(
+            "dtype".into(),
+            node.attr
+                .get("dtype")
+                .cloned()
+                .unwrap_or_else(|| type_value(dtype)),
+        );
+        constant
+            .attr
+            .insert("value".into(), plan::tensor_attr(value));
+        if let Some(slot) = self.graph.node.get_mut(index) {
+            *slot = constant;
+        }
+        self.pending.push(Pending {
+            node: index,
+            key,
+            fill: Fill::Empty,
+        });
+        Ok((node.name.clone(), Value { dtype, shape }))
     }
 
     /// The checkpoint key and entry holding a variable's value.

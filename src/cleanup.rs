@@ -449,6 +449,12 @@ pub fn cut_input_queue(graph: &mut GraphDef, name: &str) -> Result<Vec<String>> 
         )));
     }
     let read = read_outputs(graph, &source.name);
+    if read.is_empty() {
+        return Err(Error::Usage(format!(
+            "cannot cut the input at '{name}': nothing reads the outputs of '{}'",
+            source.name
+        )));
+    }
     let mut changes = Vec::new();
     let mut placeholders = Vec::new();
     for &k in &read {
@@ -530,7 +536,13 @@ fn queue_placeholder(graph: &GraphDef, source: &NodeDef, k: usize, name: &str) -
     let known = list_attr(source, "_output_shapes")
         .or_else(|| list_attr(source, "output_shapes"))
         .and_then(|l| l.shape.get(k).cloned());
-    let shape = known.unwrap_or_else(|| queue_shape(graph, source, k));
+    let mut shape = known.unwrap_or_else(|| queue_shape(graph, source, k));
+    // The training batch size is no part of the model: any batch may be fed.
+    if is_batched_dequeue(&source.op) {
+        if let Some(batch) = shape.dim.first_mut() {
+            batch.size = -1;
+        }
+    }
     let mut node = NodeDef {
         name: name.to_owned(),
         op: "Placeholder".into(),
@@ -544,6 +556,10 @@ fn queue_placeholder(graph: &GraphDef, source: &NodeDef, k: usize, name: &str) -
         },
     );
     Ok(node)
+}
+
+fn is_batched_dequeue(op: &str) -> bool {
+    op.starts_with("QueueDequeueMany") || op.starts_with("QueueDequeueUpTo")
 }
 
 fn queue_shape(graph: &GraphDef, source: &NodeDef, k: usize) -> TensorShapeProto {
@@ -561,7 +577,7 @@ fn queue_shape(graph: &GraphDef, source: &NodeDef, k: usize) -> TensorShapeProto
     else {
         return unknown;
     };
-    if source.op.starts_with("QueueDequeueMany") || source.op.starts_with("QueueDequeueUpTo") {
+    if is_batched_dequeue(&source.op) {
         let mut batched = element.clone();
         batched.dim.insert(
             0,

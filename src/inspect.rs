@@ -446,16 +446,12 @@ fn left_out_by_itself(node: &NodeDef) -> bool {
     {
         return true;
     }
-    let mut parts = node.name.split('/');
-    let root = parts.next().unwrap_or_default();
-    if LEFT_OUT_ROOTS.contains(&strip_number(root)) {
-        return true;
-    }
-    let scopes: Vec<&str> = node.name.split('/').collect();
-    let (_, enclosing) = scopes.split_last().unwrap_or((&"", &[]));
-    enclosing
-        .iter()
-        .any(|c| LEFT_OUT_SCOPES.contains(&strip_number(c)))
+    let root = node.name.split('/').next().unwrap_or_default();
+    let enclosing = node.name.rsplit_once('/').map_or("", |(scope, _)| scope);
+    LEFT_OUT_ROOTS.contains(&strip_number(root))
+        || enclosing
+            .split('/')
+            .any(|c| LEFT_OUT_SCOPES.contains(&strip_number(c)))
 }
 
 /// Two facts per node, each a fixed point over the data edges.
@@ -696,6 +692,12 @@ fn classify(
             format!("{why}, but looks like a loss or metric ({because})"),
         );
     }
+    if let Some(owner) = functional_owner(ix, i) {
+        return (
+            Tier::Leftover,
+            format!("{why}, but only passes on an output of {owner}"),
+        );
+    }
     if CONTROL_FLOW_OPS.contains(&op) {
         return (
             Tier::Leftover,
@@ -703,6 +705,23 @@ fn classify(
         );
     }
     (Tier::Output, why.to_owned())
+}
+
+/// `while/Identity_2` for a `While` op `while`: control flow v2 gives every
+/// loop variable (counters and handles too) and cond output such an Identity.
+fn functional_owner(ix: &GraphIndex<'_>, i: usize) -> Option<String> {
+    let node = ix.node(i)?;
+    let &[input] = ix.data_inputs.get(i)?.as_slice() else {
+        return None;
+    };
+    let owner = ix.node(input)?;
+    let functional = matches!(
+        owner.op.as_str(),
+        "While" | "StatelessWhile" | "If" | "StatelessIf" | "Case" | "StatelessCase"
+    );
+    let named_after = node.name.starts_with(&format!("{}/", owner.name));
+    (node.op == "Identity" && functional && named_after)
+        .then(|| format!("{} '{}'", owner.op, owner.name))
 }
 
 /// The name scope of a loss or metric a node is in: its name up to the first

@@ -24,9 +24,9 @@ pub mod wasm;
 pub mod wire;
 
 pub use error::{Error, Result};
-pub use freeze::{no_graph_error, prepare, DataRange, Prepared};
+pub use freeze::{inspect_request, no_graph_error, prepare, DataRange, Prepared};
 pub use names::split_list;
-pub use plan::{Plan, Segment, Summary};
+pub use plan::{FrozenVariable, Plan, Segment, Summary};
 
 /// One input file: the name it had (for messages) and its bytes.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +72,17 @@ pub struct FreezeOptions {
     pub filename_tensor_name: Option<String>,
     /// Write a GraphDef over protobuf's 2 GiB limit instead of refusing.
     pub allow_over_2gb: bool,
+    /// Rewrite ops that need a reference (`RefSwitch`, `Assign`, `AssignSub`,
+    /// `AssignAdd`) into their value forms, as users do by hand.
+    pub fix_ref_ops: bool,
+    /// Placeholders to replace by constants (`is_training=false`).
+    pub placeholder_to_const: Vec<(String, String)>,
+    /// Bypass dropout, drop `CheckNumerics`.
+    pub strip_training_nodes: bool,
+    /// Cut an input queue here: its dequeue becomes a placeholder of this name.
+    pub input_placeholder: Option<String>,
+    /// Freeze ExponentialMovingAverage shadow values where the checkpoint has them.
+    pub use_moving_averages: bool,
 }
 
 impl Default for FreezeOptions {
@@ -85,6 +96,11 @@ impl Default for FreezeOptions {
             restore_op_name: None,
             filename_tensor_name: None,
             allow_over_2gb: false,
+            fix_ref_ops: false,
+            placeholder_to_const: Vec::new(),
+            strip_training_nodes: false,
+            input_placeholder: None,
+            use_moving_averages: false,
         }
     }
 }

@@ -44,9 +44,32 @@ impl Segment {
     }
 }
 
-/// What a freeze did, for the one-line report and the page.
+/// One variable turned into a constant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FrozenVariable {
+    /// The variable's node name.
+    pub name: String,
+    /// Where its value came from in the checkpoint.
+    pub key: String,
+    /// TF's Python name of its dtype.
+    pub dtype: String,
+    /// Its shape.
+    pub shape: Vec<i64>,
+    /// The size of its value in the checkpoint.
+    pub bytes: u64,
+}
+
+/// What a freeze did, for the one-line report, `--report` and the page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// The variables turned into constants.
+    pub frozen: Vec<FrozenVariable>,
+    /// The nodes kept, as asked.
+    pub outputs: Vec<String>,
+    /// Placeholders left in the frozen graph: what it must be fed.
+    pub inputs: Vec<String>,
+    /// What the opt-in cleanups changed.
+    pub changes: Vec<String>,
     /// Variables turned into constants.
     pub variables_frozen: usize,
     /// Nodes in the frozen graph.
@@ -71,6 +94,44 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The `--report` JSON: what was frozen, kept and removed, and the command
+    /// that does it again.
+    pub fn report_json(&self, command: &str) -> String {
+        let s = &self.summary;
+        let list = |items: &[String]| {
+            let quoted: Vec<String> = items.iter().map(|i| json_string(i)).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        let frozen: Vec<String> = s
+            .frozen
+            .iter()
+            .map(|v| {
+                let shape: Vec<String> = v.shape.iter().map(i64::to_string).collect();
+                format!(
+                    "    {{\"name\": {}, \"key\": {}, \"dtype\": {}, \"shape\": [{}], \"bytes\": {}}}",
+                    json_string(&v.name),
+                    json_string(&v.key),
+                    json_string(&v.dtype),
+                    shape.join(", "),
+                    v.bytes
+                )
+            })
+            .collect();
+        format!(
+            "{{\n  \"inputs\": {},\n  \"outputs\": {},\n  \"variables_frozen\": [\n{}\n  ],\n  \"nodes_kept\": {},\n  \
+             \"nodes_removed\": {},\n  \"output_bytes\": {},\n  \"changes\": {},\n  \"warnings\": {},\n  \"command\": {}\n}}\n",
+            list(&s.inputs),
+            list(&s.outputs),
+            frozen.join(",\n"),
+            s.nodes_kept,
+            s.nodes_removed,
+            s.output_bytes,
+            list(&s.changes),
+            list(&self.warnings),
+            json_string(command)
+        )
+    }
+
     /// The whole output in memory, given a way to read shard ranges. Meant for
     /// small graphs and tests; the CLI and page stream instead.
     pub fn to_bytes(
@@ -108,6 +169,25 @@ impl Plan {
         }
         Ok(out)
     }
+}
+
+/// A JSON string literal.
+pub fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A Const whose `tensor_content` comes from a shard.

@@ -35,6 +35,16 @@ TensorFlow's freeze_graph does, without TensorFlow.
   --checkpoint_version N      1 or 2 (accepted for compatibility; reading detects the format)
   --verify_checksums BOOL     check the crc32c of every frozen tensor (default true)
   --allow_over_2gb BOOL       write a graph over protobuf's 2 GiB limit (TF cannot load it)
+
+Help with choosing outputs and cleaning up for inference (all off by default):
+  --inspect                   print a JSON report on stdout (suggested outputs, inputs,
+                              variables, problems) and freeze nothing
+  --report PATH               after freezing, write a JSON report of what was done
+  --fix_ref_ops               rewrite RefSwitch/Assign/AssignSub/AssignAdd into value ops
+  --placeholder_to_const LIST replace placeholders by constants: is_training=false,keep_prob=1.0
+  --strip_training_nodes      bypass dropout, drop CheckNumerics
+  --input_queue_placeholder NAME   cut an input queue: its dequeue becomes placeholder NAME
+  --use_moving_averages       freeze ExponentialMovingAverage values where the checkpoint has them
   --help                      this text
 
 Booleans are true/false/1/0 in any case, or bare (--clear_devices means true).
@@ -59,14 +69,25 @@ struct Flags {
     saved_model_tags: String,
     verify_checksums: Option<bool>,
     allow_over_2gb: Option<bool>,
+    inspect: bool,
+    fix_ref_ops: bool,
+    strip_training_nodes: bool,
+    use_moving_averages: bool,
+    placeholder_to_const: String,
+    input_queue_placeholder: Option<String>,
+    report: Option<String>,
     help: bool,
 }
 
-const BOOL_FLAGS: [&str; 5] = [
+const BOOL_FLAGS: [&str; 9] = [
     "input_binary",
     "clear_devices",
     "verify_checksums",
     "allow_over_2gb",
+    "inspect",
+    "fix_ref_ops",
+    "strip_training_nodes",
+    "use_moving_averages",
     "help",
 ];
 
@@ -154,6 +175,13 @@ fn set_flag(flags: &mut Flags, name: &str, value: String) -> Result<(), Error> {
         }
         "verify_checksums" => flags.verify_checksums = Some(parse_bool(name, &value)?),
         "allow_over_2gb" => flags.allow_over_2gb = Some(parse_bool(name, &value)?),
+        "inspect" => flags.inspect = parse_bool(name, &value)?,
+        "fix_ref_ops" => flags.fix_ref_ops = parse_bool(name, &value)?,
+        "strip_training_nodes" => flags.strip_training_nodes = parse_bool(name, &value)?,
+        "use_moving_averages" => flags.use_moving_averages = parse_bool(name, &value)?,
+        "placeholder_to_const" => flags.placeholder_to_const = value,
+        "input_queue_placeholder" => flags.input_queue_placeholder = some(value),
+        "report" => flags.report = some(value),
         "help" => flags.help = parse_bool(name, &value)?,
         other => return Err(Error::Usage(format!("unknown flag --{other} (see --help)"))),
     }
@@ -341,6 +369,8 @@ fn run(flags: Flags) -> Result<(), Error> {
         // TF reads a SavedModel's own variables, whatever --input_checkpoint says.
         (Some(dir), _) => format!("{}/variables/variables", dir.trim_end_matches('/')),
         (None, Some(given)) => checkpoint_prefix(given),
+        // A report on the graph alone is still useful.
+        (None, None) if flags.inspect => String::new(),
         (None, None) => {
             return Err(Error::Usage(
                 "--input_checkpoint is required (the checkpoint prefix)".into(),
@@ -371,7 +401,20 @@ fn run(flags: Flags) -> Result<(), Error> {
         .as_deref()
         .map(|p| read_file(p, "saver"))
         .transpose()?;
-    let index = open_index(&prefix)?;
+    let index = match open_index(&prefix) {
+        Ok(index) => index,
+        Err(err) if flags.inspect => {
+            if !prefix.is_empty() {
+                eprintln!("freeze_graph: warning: {err}; reporting on the graph alone");
+            }
+            IndexFiles {
+                name: String::new(),
+                bytes: Vec::new(),
+                more: Vec::new(),
+            }
+        }
+        Err(err) => return Err(err),
+    };
 
     let list = |s: &str| {
         let items = tf_freeze::split_list(s);
@@ -414,8 +457,21 @@ fn run(flags: Flags) -> Result<(), Error> {
             restore_op_name: flags.restore_op_name.clone(),
             filename_tensor_name: flags.filename_tensor_name.clone(),
             allow_over_2gb: flags.allow_over_2gb.unwrap_or(false),
+            fix_ref_ops: flags.fix_ref_ops,
+            placeholder_to_const: tf_freeze::cleanup::parse_assignments(
+                &flags.placeholder_to_const,
+            )
+            .map_err(|e| Error::Usage(format!("--placeholder_to_const: {e}")))?,
+            strip_training_nodes: flags.strip_training_nodes,
+            input_placeholder: flags.input_queue_placeholder.clone(),
+            use_moving_averages: flags.use_moving_averages,
         },
     };
+    if flags.inspect {
+        let report = tf_freeze::inspect_request(&request)?;
+        print!("{}", report.to_json());
+        return Ok(());
+    }
     let prepared = tf_freeze::prepare(&request)?;
     let mut shards = Shards::new(prepared.data_files().to_vec());
     let loaded = prepared
@@ -429,6 +485,9 @@ fn run(flags: Flags) -> Result<(), Error> {
     }
     let verify = flags.verify_checksums.unwrap_or(true);
     let summary = &plan.summary;
+    for change in &summary.changes {
+        eprintln!("freeze_graph: {change}");
+    }
     match &flags.output_graph {
         Some(path) => {
             write_plan(&plan, &mut shards, path, verify)?;
@@ -450,7 +509,33 @@ fn run(flags: Flags) -> Result<(), Error> {
             summary.output_bytes
         ),
     }
+    if let Some(path) = &flags.report {
+        let command = command_line();
+        std::fs::write(path, plan.report_json(&command)).map_err(|e| Error::Output {
+            file: path.clone(),
+            detail: e.to_string(),
+        })?;
+    }
     Ok(())
+}
+
+/// This run's command line, quoted for a POSIX shell.
+fn command_line() -> String {
+    let quote = |arg: String| {
+        if !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_=./:,@+".contains(c))
+        {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', "'\\''"))
+        }
+    };
+    std::iter::once("freeze_graph".to_owned())
+        .chain(std::env::args().skip(1).map(quote))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn plural(n: usize) -> &'static str {

@@ -10,10 +10,11 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::bundle::{self, BundleIndex};
+use crate::cleanup;
 use crate::error::{Error, Result};
 use crate::graph::{self, Expect, LoadedGraph};
 use crate::names::node_name;
-use crate::plan::{self, ContentRef, Plan, Summary};
+use crate::plan::{self, ContentRef, FrozenVariable, Plan, Summary};
 use crate::proto::{
     attr_value, BundleEntryProto, DataType, FunctionDef, FunctionDefLibrary, GraphDef, NodeDef,
 };
@@ -80,6 +81,10 @@ pub struct Prepared {
     input_nodes: usize,
     warnings: Vec<String>,
     allow_over_2gb: bool,
+    frozen: Vec<FrozenVariable>,
+    outputs: Vec<String>,
+    inputs: Vec<String>,
+    changes: Vec<String>,
 }
 
 impl Prepared {
@@ -158,6 +163,10 @@ impl Prepared {
         Ok(Plan {
             segments,
             summary: Summary {
+                frozen: self.frozen,
+                outputs: self.outputs,
+                inputs: self.inputs,
+                changes: self.changes,
                 variables_frozen: self.pending.len(),
                 nodes_kept: self.graph.node.len(),
                 nodes_removed: self.input_nodes.saturating_sub(self.graph.node.len()),
@@ -271,6 +280,8 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         Some(file) => Some(graph::load_saver(file)?),
         None => loaded.saver_def.clone(),
     };
+    let input_nodes = loaded.graph.node.len();
+    let mut changes = clean_before(&mut loaded.graph, options)?;
     let outputs = output_names(options, &loaded, &mut warnings)?;
     check_deprecated_names(&loaded.graph, options, &mut warnings);
     if options.clear_devices {
@@ -299,7 +310,10 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         )?
     };
     let data_files = check_shards(request, &index)?;
-    let sources = saver::sources(&loaded.graph, saver_def.as_ref())?;
+    let mut sources = saver::sources(&loaded.graph, saver_def.as_ref())?;
+    if options.use_moving_averages {
+        use_shadows(&loaded.graph, &index, &mut sources, &mut changes);
+    }
     let extracted = crate::subgraph::extract(&loaded.graph, &outputs)?;
     check_initializers(&loaded.graph, &extracted, options, &mut warnings)?;
 
@@ -313,6 +327,7 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         pending: Vec::new(),
         reads: Vec::new(),
         appended: Vec::new(),
+        frozen: Vec::new(),
     };
     freezer.convert_all(options)?;
     let Freezer {
@@ -320,21 +335,106 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         pending,
         reads,
         appended,
+        frozen,
         ..
     } = freezer;
     let existing: HashSet<String> = graph.node.iter().map(|n| n.name.clone()).collect();
     graph
         .node
         .extend(appended.into_iter().filter(|n| !existing.contains(&n.name)));
+    if options.fix_ref_ops {
+        changes.extend(cleanup::fix_ref_ops(&mut graph));
+    }
+    let op_list = loaded
+        .meta_graph
+        .as_ref()
+        .and_then(|m| m.meta_info_def.as_ref())
+        .and_then(|i| i.stripped_op_list.as_ref());
+    for problem in crate::inspect::ref_input_problems(&graph, op_list) {
+        warnings.push(format!(
+            "{} (--fix_ref_ops rewrites such ops)",
+            problem.message
+        ));
+    }
+    let inputs = graph
+        .node
+        .iter()
+        .filter(|n| matches!(n.op.as_str(), "Placeholder" | "PlaceholderWithDefault"))
+        .map(|n| n.name.clone())
+        .collect();
     Ok(Prepared {
         graph,
         pending,
         reads,
         data_files,
-        input_nodes: loaded.graph.node.len(),
+        input_nodes,
         warnings,
         allow_over_2gb: options.allow_over_2gb,
+        frozen,
+        outputs,
+        inputs,
+        changes,
     })
+}
+
+/// The opt-in cleanups that change what the outputs need, so they run
+/// before pruning.
+fn clean_before(graph: &mut GraphDef, options: &FreezeOptions) -> Result<Vec<String>> {
+    let mut changes = Vec::new();
+    if options.strip_training_nodes || options.input_placeholder.is_some() {
+        changes.extend(cleanup::strip_training_nodes(
+            graph,
+            options.input_placeholder.as_deref(),
+        )?);
+    }
+    if !options.placeholder_to_const.is_empty() {
+        changes.extend(cleanup::placeholder_to_const(
+            graph,
+            &options.placeholder_to_const,
+        )?);
+    }
+    Ok(changes)
+}
+
+/// `--use_moving_averages`: read each variable's ExponentialMovingAverage
+/// shadow instead, where the checkpoint has one.
+fn use_shadows(
+    graph: &GraphDef,
+    index: &BundleIndex,
+    sources: &mut HashMap<String, Source>,
+    changes: &mut Vec<String>,
+) {
+    for (variable, shadow) in cleanup::moving_average_keys(graph, index, sources) {
+        changes.push(format!("'{variable}' takes its moving average '{shadow}'"));
+        sources.insert(
+            variable,
+            Source {
+                key: shadow,
+                slice: None,
+                restore_dtype: None,
+            },
+        );
+    }
+}
+
+/// Loads the graph and checkpoint of `request` and reports on them without
+/// freezing (`--inspect`). A missing or unreadable checkpoint only leaves the
+/// variables out.
+pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<crate::inspect::Report> {
+    let loaded = load_graphs(request, request.input_binary)?;
+    let index = BundleIndex::parse(
+        request.checkpoint.index.name,
+        request.checkpoint.index.bytes,
+    )
+    .ok();
+    let outputs: Vec<String> = request
+        .options
+        .output_node_names
+        .iter()
+        .filter_map(|n| crate::inspect::resolve_output(&loaded.graph, n).ok())
+        .collect();
+    let chosen = (!outputs.is_empty()).then_some(outputs.as_slice());
+    Ok(crate::inspect::inspect(&loaded, index.as_ref(), chosen))
 }
 
 fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result<LoadedGraph> {
@@ -356,6 +456,22 @@ fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result
                 .into(),
         )
     })
+}
+
+fn frozen_variable(
+    name: &str,
+    key: &str,
+    dtype: i32,
+    shape: &crate::proto::TensorShapeProto,
+    bytes: u64,
+) -> FrozenVariable {
+    FrozenVariable {
+        name: name.to_owned(),
+        key: key.to_owned(),
+        dtype: crate::inspect::python_dtype_name(dtype).unwrap_or_else(|| format!("dtype {dtype}")),
+        shape: shape.dim.iter().map(|d| d.size).collect(),
+        bytes,
+    }
 }
 
 /// The checkpoint as a V1 table (one file, or the shards of one), when it is one.
@@ -397,9 +513,10 @@ fn output_names(
     let given: Vec<String> = options
         .output_node_names
         .iter()
-        .map(|n| node_name(n.trim()).to_owned())
+        .map(|n| n.trim())
         .filter(|n| !n.is_empty())
-        .collect();
+        .map(|n| crate::inspect::resolve_output(&loaded.graph, n))
+        .collect::<Result<_>>()?;
     if !given.is_empty() {
         return Ok(given);
     }
@@ -456,6 +573,7 @@ struct Freezer<'a, 'r> {
     pending: Vec<Pending>,
     reads: Vec<DataRange>,
     appended: Vec<NodeDef>,
+    frozen: Vec<FrozenVariable>,
 }
 
 impl<'a> Freezer<'a, '_> {
@@ -469,8 +587,17 @@ impl<'a> Freezer<'a, '_> {
             .collect();
         let original = self.graph.library.clone().unwrap_or_default();
         let mut library = Library::new(original.function.clone());
+        // Every variable the checkpoint cannot give is named, not just the first.
+        let mut mismatches: Vec<Error> = Vec::new();
         for index in variables {
-            let (name, value) = self.freeze_variable(index)?;
+            let (name, value) = match self.freeze_variable(index) {
+                Ok(frozen) => frozen,
+                Err(err @ Error::Mismatch { .. }) => {
+                    mismatches.push(err);
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             propagate::from_variable(
                 &mut self.graph.node,
                 &mut self.appended,
@@ -478,6 +605,16 @@ impl<'a> Freezer<'a, '_> {
                 &name,
                 &value,
             )?;
+        }
+        if mismatches.len() > 1 {
+            let each: Vec<String> = mismatches.iter().map(Error::to_string).collect();
+            return Err(Error::Mismatch {
+                name: format!("{} variables", mismatches.len()),
+                detail: format!("cannot be frozen from this checkpoint: {}", each.join("; ")),
+            });
+        }
+        if let Some(err) = mismatches.pop() {
+            return Err(err);
         }
         if !library.renamed.is_empty() {
             let mut functions = library.functions;
@@ -515,6 +652,13 @@ impl<'a> Freezer<'a, '_> {
         let elements = bundle::num_elements(&shape)
             .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
         let fill = self.plan_fill(&key, entry, dtype, elements)?;
+        self.frozen.push(frozen_variable(
+            &node.name,
+            &key,
+            dtype,
+            &shape,
+            u64::try_from(entry.size).unwrap_or(0),
+        ));
 
         let mut constant = NodeDef {
             name: node.name.clone(),
@@ -589,6 +733,11 @@ impl<'a> Freezer<'a, '_> {
         let elements = bundle::num_elements(&shape)
             .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
         let mut value = tensor::header(dtype, &shape);
+        let bytes = bundle::element_size(dtype)
+            .and_then(|size| size.checked_mul(elements))
+            .unwrap_or(0);
+        self.frozen
+            .push(frozen_variable(&node.name, &key, dtype, &shape, bytes));
         match v1.read(&key, extents)? {
             V1Value::Raw(bytes) if elements == 0 => drop(bytes),
             V1Value::Raw(bytes) if tensor::uses_tensor_content(dtype, elements) => {

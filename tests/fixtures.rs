@@ -17,11 +17,12 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&text).expect("fixture.json parses")
 }
 
-const PATH_FLAGS: [&str; 4] = [
+const PATH_FLAGS: [&str; 5] = [
     "input_graph",
     "input_meta_graph",
     "input_saver",
     "input_checkpoint",
+    "input_saved_model_dir",
 ];
 
 /// The fixture's freeze_graph arguments as CLI flags, paths made absolute.
@@ -212,6 +213,48 @@ fn v1_cond_over_resources_retypes_merge_unlike_tf() {
         Value::Bool(false)
     );
     assert_matches_verified("cond_v1_resource");
+}
+
+#[test]
+fn tf1_saved_model_matches_tf() {
+    assert_matches_tf("tf1_saved_model");
+}
+
+#[test]
+fn control_flow_v2_freezes_where_tf_writes_a_broken_graph() {
+    // TF 2.21 leaves the While's `_output_shapes` stale; its output does not import.
+    assert_eq!(fixture("cfv2_meta")["tf_frozen_runs"], Value::Bool(false));
+    assert_matches_verified("cfv2_meta");
+}
+
+#[test]
+fn control_flow_v2_from_a_text_graph_freezes_where_tf_fails() {
+    assert_eq!(fixture("cfv2_text")["tf_freeze"]["ok"], Value::Bool(false));
+    assert_matches_verified("cfv2_text");
+}
+
+#[test]
+fn tf2_saved_model_freezes_into_a_graph_that_runs() {
+    // TF 2.21 leaves ResourceGather inside the function; its output fails when run.
+    assert_eq!(
+        fixture("tf2_saved_model")["tf_frozen_runs"],
+        Value::Bool(false)
+    );
+    assert_matches_verified("tf2_saved_model");
+}
+
+#[test]
+fn object_based_checkpoint_without_graph_is_explained() {
+    let meta = fixture("tf2_checkpoint_only");
+    let run = freeze(&flags("tf2_checkpoint_only", &meta));
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("TF2 object-based checkpoint"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("tf.saved_model.save"), "{}", run.stderr);
+    assert!(run.output.is_none());
 }
 
 #[test]

@@ -250,8 +250,11 @@ fn function_argument(
     value: &Value,
     while_body: bool,
 ) -> Result<String> {
+    let already_new = library.renamed.values().any(|v| v == name);
     let new_name = match library.renamed.get(name) {
         Some(done) => done.clone(),
+        // A caller converted for an earlier variable already names the copy.
+        None if already_new => name.to_owned(),
         None => {
             let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
             let base = base

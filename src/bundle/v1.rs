@@ -8,6 +8,9 @@
 //! A sharded checkpoint is several such files (`P-00000-of-00003` …), read
 //! together as TF's `TensorSliceReader` reads all files matching a pattern.
 
+mod region;
+mod values;
+
 use std::collections::BTreeMap;
 
 use prost::Message;
@@ -18,9 +21,10 @@ use super::table::read_table;
 use crate::error::{Error, Result};
 use crate::proto::tensor_slice_proto::extent::HasLength;
 use crate::proto::{
-    DataType, SavedSliceMeta, SavedTensorSlices, TensorProto, TensorShapeProto, TensorSliceProto,
-    VersionDef,
+    DataType, SavedSliceMeta, SavedTensorSlices, TensorShapeProto, TensorSliceProto, VersionDef,
 };
+use region::{copy_region, extent_region, intersect, region_elements, region_key, Region};
+use values::{stored_values, v1_element_size, Loaded};
 
 /// `TF_CHECKPOINT_VERSION`: the reader's version as a consumer
 /// (tensorflow/core/public/version.h).
@@ -67,9 +71,6 @@ struct StoredSlice {
     key_extents: Vec<(i64, i64)>,
     region: Region,
 }
-
-/// `(start, length)` per dimension, all concrete.
-type Region = Vec<(u64, u64)>;
 
 impl V1Checkpoint {
     /// Reads the header of every file: `files` are (name, bytes) of every
@@ -300,13 +301,6 @@ impl Tensor {
     }
 }
 
-/// Values of one slice: element bytes (with the element width) or strings.
-#[derive(Debug)]
-enum Loaded {
-    Raw(Vec<u8>),
-    Strings(Vec<Vec<u8>>),
-}
-
 /// The first entry must be `""` holding a `SavedTensorSliceMeta`
 /// ("Failed to find the saved tensor slices at the beginning of the
 /// checkpoint file", tensor_slice_reader.cc).
@@ -403,51 +397,6 @@ fn stored_region(
     Ok((key, region))
 }
 
-/// `(start, length)` as a concrete range inside `0..dim`; length -1 is the
-/// whole dimension and then requires start 0.
-fn extent_region((start, length): (i64, i64), dim: u64) -> Option<(u64, u64)> {
-    let start = u64::try_from(start).ok()?;
-    if length == FULL_EXTENT {
-        return (start == 0).then_some((0, dim));
-    }
-    let length = u64::try_from(length).ok()?;
-    (start.checked_add(length)? <= dim).then_some((start, length))
-}
-
-/// A box as the key extents of its slice (for messages).
-fn region_key(region: &[(u64, u64)]) -> Vec<(i64, i64)> {
-    region
-        .iter()
-        .map(|&(s, l)| {
-            (
-                i64::try_from(s).unwrap_or(i64::MAX),
-                i64::try_from(l).unwrap_or(i64::MAX),
-            )
-        })
-        .collect()
-}
-
-fn region_elements(region: &[(u64, u64)]) -> Option<u64> {
-    region
-        .iter()
-        .try_fold(1u64, |n, &(_, len)| n.checked_mul(len))
-}
-
-/// The common box of two boxes of the same rank, if it holds any element.
-fn intersect(a: &[(u64, u64)], b: &[(u64, u64)]) -> Option<Region> {
-    if a.len() != b.len() {
-        return None;
-    }
-    a.iter()
-        .zip(b)
-        .map(|(&(sa, la), &(sb, lb))| {
-            let start = sa.max(sb);
-            let end = sa.saturating_add(la).min(sb.saturating_add(lb));
-            (end > start).then(|| (start, end - start))
-        })
-        .collect()
-}
-
 /// `TensorSliceSet::Register` refuses a slice that overlaps one already
 /// registered ("Overlapping slices"). Sorting by the first dimension's start
 /// keeps the usual partitioning along one axis from costing n² comparisons.
@@ -477,64 +426,6 @@ fn check_overlaps(files: &[TableFile], name: &str, tensor: &Tensor) -> Result<()
         }
     }
     Ok(())
-}
-
-/// Bytes per element of the dtypes V1 stores (`SaveTypeTraits`,
-/// saved_tensor_slice_util.h); `None` for string and the unsupported rest.
-fn v1_element_size(dtype: i32) -> Option<usize> {
-    use DataType as D;
-    Some(match DataType::try_from(dtype).ok()? {
-        D::DtBool | D::DtInt8 | D::DtUint8 | D::DtQint8 | D::DtQuint8 => 1,
-        D::DtInt16 | D::DtUint16 | D::DtQuint16 | D::DtHalf => 2,
-        D::DtFloat | D::DtInt32 | D::DtUint32 | D::DtQint32 => 4,
-        D::DtDouble | D::DtInt64 | D::DtUint64 | D::DtComplex64 => 8,
-        D::DtComplex128 => 16,
-        _ => return None,
-    })
-}
-
-fn le_bytes<T: Copy, const N: usize>(
-    values: &[T],
-    to_bytes: impl Fn(T) -> [u8; N],
-) -> (usize, Loaded) {
-    let bytes = values.iter().flat_map(|&v| to_bytes(v)).collect();
-    (values.len(), Loaded::Raw(bytes))
-}
-
-/// The element count and values of a slice's TensorProto, read from the
-/// field `TensorProtoData<T>` reads for the dtype (saved_tensor_slice_util.h).
-/// Narrow integers come from `int_val` truncated, as the C++ cast does; half
-/// from the low 16 bits of `half_val`; complex from value pairs.
-fn stored_values(dtype: i32, data: TensorProto) -> Option<(usize, Loaded)> {
-    use DataType as D;
-    Some(match DataType::try_from(dtype).ok()? {
-        D::DtFloat => le_bytes(&data.float_val, f32::to_le_bytes),
-        D::DtDouble => le_bytes(&data.double_val, f64::to_le_bytes),
-        D::DtInt32 | D::DtQint32 => le_bytes(&data.int_val, i32::to_le_bytes),
-        D::DtInt16 | D::DtUint16 | D::DtQuint16 => {
-            le_bytes(&data.int_val, |v| (v as u16).to_le_bytes())
-        }
-        D::DtInt8 | D::DtUint8 | D::DtQint8 | D::DtQuint8 => le_bytes(&data.int_val, |v| [v as u8]),
-        D::DtHalf => le_bytes(&data.half_val, |v| (v as u16).to_le_bytes()),
-        D::DtUint32 => le_bytes(&data.uint32_val, u32::to_le_bytes),
-        D::DtInt64 => le_bytes(&data.int64_val, i64::to_le_bytes),
-        D::DtUint64 => le_bytes(&data.uint64_val, u64::to_le_bytes),
-        D::DtBool => le_bytes(&data.bool_val, |v| [u8::from(v)]),
-        // TensorProtoDataSize counts pairs; an odd last value is ignored.
-        D::DtComplex64 => complex(&data.scomplex_val, f32::to_le_bytes),
-        D::DtComplex128 => complex(&data.dcomplex_val, f64::to_le_bytes),
-        D::DtString => (data.string_val.len(), Loaded::Strings(data.string_val)),
-        _ => return None,
-    })
-}
-
-fn complex<T: Copy, const N: usize>(
-    values: &[T],
-    to_bytes: impl Fn(T) -> [u8; N],
-) -> (usize, Loaded) {
-    let pairs = values.len() / 2;
-    let (_, loaded) = le_bytes(values.get(..pairs * 2).unwrap_or_default(), to_bytes);
-    (pairs, loaded)
 }
 
 /// Copies the common part of every loaded slice into a fresh tensor of the
@@ -580,67 +471,6 @@ fn too_large(name: &str, size: u64) -> Error {
         size,
         limit: usize::MAX as u64,
     }
-}
-
-/// Copies the box `common` from `src` (laid out as `src_box`) to `dst` (laid
-/// out as `dst_box`), `width` items per element, one contiguous run of the
-/// last dimension at a time; `None` if an offset falls outside a buffer.
-fn copy_region<T: Clone>(
-    src: &[T],
-    src_box: &[(u64, u64)],
-    dst: &mut [T],
-    dst_box: &[(u64, u64)],
-    common: &[(u64, u64)],
-    width: usize,
-) -> Option<()> {
-    let src_strides = strides(src_box)?;
-    let dst_strides = strides(dst_box)?;
-    let run = usize::try_from(common.last().map_or(1, |&(_, len)| len))
-        .ok()?
-        .checked_mul(width)?;
-    let outer = common.len().saturating_sub(1);
-    let mut index: Vec<u64> = common.iter().take(outer).map(|&(start, _)| start).collect();
-    loop {
-        let offset = |layout: &[(u64, u64)], strides: &[u64]| -> Option<usize> {
-            let mut at = 0u64;
-            for (d, &(start, _)) in common.iter().enumerate() {
-                let i = if d < outer { *index.get(d)? } else { start };
-                let rel = i.checked_sub(layout.get(d)?.0)?;
-                at = at.checked_add(rel.checked_mul(*strides.get(d)?)?)?;
-            }
-            usize::try_from(at).ok()?.checked_mul(width)
-        };
-        let from = offset(src_box, &src_strides)?;
-        let to = offset(dst_box, &dst_strides)?;
-        dst.get_mut(to..to.checked_add(run)?)?
-            .clone_from_slice(src.get(from..from.checked_add(run)?)?);
-        // Odometer over the outer dimensions, last one fastest.
-        let mut d = outer;
-        loop {
-            if d == 0 {
-                return Some(());
-            }
-            d -= 1;
-            let (start, len) = *common.get(d)?;
-            let i = index.get_mut(d)?;
-            *i = i.checked_add(1)?;
-            if *i < start.checked_add(len)? {
-                break;
-            }
-            *i = start;
-        }
-    }
-}
-
-/// Row-major strides of a box, in elements.
-fn strides(region: &[(u64, u64)]) -> Option<Vec<u64>> {
-    let mut strides = vec![1u64; region.len()];
-    let mut step = 1u64;
-    for (stride, &(_, len)) in strides.iter_mut().zip(region).rev() {
-        *stride = step;
-        step = step.checked_mul(len)?;
-    }
-    Some(strides)
 }
 
 /// True if `file` is a shard of the sharded V1 checkpoint `prefix`: the

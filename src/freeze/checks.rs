@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::bundle::{self, BundleIndex};
 use crate::error::{Error, Result};
 use crate::names::node_name;
+use crate::plan::ContentRef;
 use crate::proto::{attr_value, BundleEntryProto, DataType, GraphDef, NodeDef, TensorShapeProto};
 use crate::{FreezeOptions, FreezeRequest};
 
@@ -179,4 +180,72 @@ fn dtype_name(dtype: i32) -> String {
 
 fn dims(shape: &TensorShapeProto) -> Vec<i64> {
     shape.dim.iter().map(|d| d.size).collect()
+}
+
+/// Protobuf (and so TF) cannot parse a message of 2 GiB or more.
+pub(super) const GRAPHDEF_LIMIT: u64 = (1 << 31) - 1;
+
+pub(super) fn check_size(
+    size: u64,
+    content: &HashMap<usize, ContentRef>,
+    allow: bool,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    if size <= GRAPHDEF_LIMIT {
+        return Ok(());
+    }
+    let mut largest: Vec<&ContentRef> = content.values().collect();
+    largest.sort_by(|a, b| b.len.cmp(&a.len).then_with(|| a.tensor.cmp(&b.tensor)));
+    let names: Vec<String> = largest
+        .iter()
+        .take(5)
+        .map(|c| format!("'{}' ({} MiB)", c.tensor, c.len >> 20))
+        .collect();
+    if allow {
+        warnings.push(format!(
+            "the frozen graph is {size} bytes, over protobuf's 2 GiB limit: TensorFlow will not load it"
+        ));
+        return Ok(());
+    }
+    Err(Error::TooLarge {
+        what: format!(
+            "the frozen graph (largest constants: {}; keep some as variables with --variable_names_denylist, \
+             or write it anyway with --allow_over_2gb, though TensorFlow cannot load it)",
+            names.join(", ")
+        ),
+        size,
+        limit: GRAPHDEF_LIMIT,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn huge(tensor: &str, len: u64) -> ContentRef {
+        ContentRef {
+            shard: 0,
+            offset: 0,
+            len,
+            crc32c: 0,
+            tensor: tensor.into(),
+        }
+    }
+
+    #[test]
+    fn graphs_over_2_gib_are_refused_with_the_largest_constants() {
+        let content: HashMap<usize, ContentRef> =
+            [(0, huge("embedding", 3 << 30)), (1, huge("small", 1 << 20))].into();
+        let mut warnings = Vec::new();
+        let err = check_size(3 << 30, &content, false, &mut warnings).expect_err("too large");
+        let text = err.to_string();
+        assert!(
+            text.contains("'embedding' (3072 MiB), 'small' (1 MiB)"),
+            "{text}"
+        );
+        assert!(text.contains("--allow_over_2gb"), "{text}");
+        check_size(3 << 30, &content, true, &mut warnings).expect("allowed");
+        assert_eq!(warnings.len(), 1);
+        check_size(GRAPHDEF_LIMIT, &content, false, &mut warnings).expect("at the limit");
+    }
 }

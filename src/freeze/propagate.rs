@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::{Error, Result};
 use crate::names::endpoint;
-use crate::proto::{attr_value, FunctionDef, NodeDef, TensorShapeProto};
+use crate::proto::{attr_value, FunctionDef, GraphDef, NodeDef, TensorShapeProto};
 
 use super::rewrite;
 
@@ -351,4 +351,43 @@ fn convert_argument(
         }
     }
     Ok(())
+}
+
+/// A converted function is renamed in place, as TF does; an original that
+/// some other node or function still calls is kept as well.
+pub(super) fn keep_still_called(
+    graph: &GraphDef,
+    functions: &mut Vec<FunctionDef>,
+    originals: &[FunctionDef],
+    renamed: &HashMap<String, String>,
+) {
+    let mut called: HashSet<String> = HashSet::new();
+    let mut note = |node: &NodeDef| {
+        for attr in node.attr.values() {
+            match &attr.value {
+                Some(attr_value::Value::Func(f)) => {
+                    called.insert(f.name.clone());
+                }
+                Some(attr_value::Value::List(list)) => {
+                    called.extend(list.func.iter().map(|f| f.name.clone()));
+                }
+                _ => {}
+            }
+        }
+    };
+    graph.node.iter().for_each(&mut note);
+    functions
+        .iter()
+        .flat_map(|f| &f.node_def)
+        .for_each(&mut note);
+    for original in originals {
+        let name = original
+            .signature
+            .as_ref()
+            .map(|s| s.name.as_str())
+            .unwrap_or_default();
+        if renamed.contains_key(name) && called.contains(name) {
+            functions.push(original.clone());
+        }
+    }
 }

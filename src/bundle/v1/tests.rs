@@ -7,7 +7,7 @@ use super::*;
 use crate::bundle::test_table::{build_table, TableOptions};
 use crate::proto::tensor_shape_proto::Dim;
 use crate::proto::tensor_slice_proto::Extent;
-use crate::proto::{SavedSlice, SavedTensorSliceMeta};
+use crate::proto::{SavedSlice, SavedTensorSliceMeta, TensorProto};
 
 /// A tensor to store: name, dtype, shape and its slices with their values.
 struct Stored {

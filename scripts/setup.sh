@@ -34,7 +34,10 @@ need_web() {
   fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then
     echo "setup: installing wasm-bindgen-cli $want (takes a few minutes, once)" >&2
-    cargo install --locked wasm-bindgen-cli --version "$want"
+    # The CLI's own lockfile can pin a crate the registry no longer serves;
+    # then resolve afresh within the same wasm-bindgen version.
+    cargo install --locked wasm-bindgen-cli --version "$want" \
+      || cargo install wasm-bindgen-cli --version "$want"
   fi
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
     npm ci --no-audit --no-fund

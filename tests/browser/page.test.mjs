@@ -1,0 +1,287 @@
+// The page in headless Chromium: each download must be byte-identical to
+// TensorFlow's own freeze_graph output for the same files (or to the checked
+// expected_frozen.pb where TF gets it wrong), bad files must get
+// one plain sentence, and no request may leave the page's origin.
+// Needs `make web` first (www/dist) and /usr/bin/chromium; run with `npm test`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+import { v1Checkpoint } from './v1_table.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = join(ROOT, 'www/dist');
+const FIXTURES = join(ROOT, 'tests/fixtures');
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+let server;
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
+  server = await serve(DIST);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A fresh page; when the test ends, checks that every request stayed on the origin. */
+async function openPage(t) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const requests = [];
+  const errors = [];
+  context.on('request', (request) => requests.push(request.url()));
+  const page = await context.newPage();
+  page.on('pageerror', (error) => errors.push(error.message));
+  // Content-Security-Policy refusals and failed loads show up as console errors.
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  t.after(async () => {
+    await context.close();
+    const { origin } = server;
+    const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`blob:${origin}/`));
+    assert.deepEqual(foreign, [], 'requests left the origin');
+    assert.deepEqual(errors, [], 'errors in the page');
+  });
+  await page.goto(`${server.origin}/`);
+  return page;
+}
+
+const status = (page) => page.locator('#status').innerText();
+
+/** Waits until the files are read and a freeze can start. */
+async function waitReady(page) {
+  await page.waitForFunction(() => /^Found \d+ variables/.test(document.querySelector('#status').textContent));
+}
+
+/** Presses Freeze and returns the download's name and bytes. */
+async function freezeAndDownload(page) {
+  await page.click('#freeze');
+  await page.locator('#result').waitFor({ state: 'visible' });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
+}
+
+const fixture = (name) => JSON.parse(readFileSync(join(FIXTURES, name, 'fixture.json'), 'utf8'));
+/**
+ * What a fixture must freeze to, as in the Rust tests: `expected_frozen.pb` (our
+ * output, checked by running it in TensorFlow) where TF fails or writes a graph
+ * that does not run, else TF's own `tf_frozen.pb`.
+ */
+function goldenPath(name) {
+  const expected = join(FIXTURES, name, 'expected_frozen.pb');
+  if (existsSync(expected)) return expected;
+  const tf = join(FIXTURES, name, 'tf_frozen.pb');
+  const meta = fixture(name);
+  // A graph that keeps variables on purpose (allow or deny list) cannot run frozen.
+  const valid = meta.tf_frozen_runs !== false || meta.tf_frozen_remaining_variables?.length > 0;
+  return meta.tf_freeze?.ok && valid && existsSync(tf) ? tf : null;
+}
+const golden = (name) => readFileSync(goldenPath(name));
+
+/** The input files of a fixture folder, as a user would pick them. */
+function inputFiles(dir) {
+  return readdirSync(dir, { recursive: true })
+    .filter((path) => !['fixture.json', 'tf_frozen.pb', 'expected_frozen.pb'].includes(path))
+    .map((path) => join(dir, path))
+    .filter((path) => statSync(path).isFile());
+}
+
+test('"Try a sample" freezes to exactly what TensorFlow wrote', async (t) => {
+  const page = await openPage(t);
+  await page.click('#sample');
+  await waitReady(page);
+  assert.equal(await page.inputValue('#outputs'), fixture('mlp_binary').args.output_node_names);
+  assert.match(await page.locator('#graph-info').innerText(), /binary GraphDef, \d+ nodes/);
+  assert.match(await page.locator('#variables').innerText(), /hidden1\/weights\s+float\s+\[4,8\]\s+128 bytes/);
+  assert.match(await page.locator('#inputs').innerText(), /^x \(float, \[\?,4\]\)$/);
+  const { name, bytes } = await freezeAndDownload(page);
+  assert.equal(name, 'model.ckpt_frozen.pb');
+  assert.ok(bytes.equals(golden('mlp_binary')), 'the download differs from tf_frozen.pb');
+  assert.match(await page.locator('#summary').innerText(), /^\d+ variables frozen, \d+ nodes kept/);
+});
+
+const GOLDEN = readdirSync(FIXTURES).filter(
+  (name) => existsSync(join(FIXTURES, name, 'fixture.json')) && !fixture(name).args.input_saver && goldenPath(name),
+);
+
+for (const name of GOLDEN) {
+  test(`chosen files of ${name} freeze to the expected bytes`, async (t) => {
+    const { args } = fixture(name);
+    const page = await openPage(t);
+    await page.setInputFiles('#files', inputFiles(join(FIXTURES, name)));
+    await waitReady(page);
+    await page.fill('#outputs', args.output_node_names);
+    await page.setChecked('#clear-devices', args.clear_devices);
+    await page.click('details summary');
+    await page.fill('#whitelist', args.variable_names_whitelist);
+    await page.fill('#denylist', args.variable_names_denylist);
+    await page.fill('#initializers', args.initializer_nodes);
+    if (args.input_saved_model_dir) await page.fill('#tags', args.saved_model_tags);
+    const { name: file, bytes } = await freezeAndDownload(page);
+    assert.equal(file, `${args.input_saved_model_dir ? 'saved_model' : args.input_checkpoint}_frozen.pb`);
+    assert.ok(bytes.equals(golden(name)), `the download differs from ${goldenPath(name)}`);
+  });
+}
+
+/** A folder holding the mlp_binary inputs, with `change` applied to one file's bytes. */
+function alteredCopy(t, file, change) {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-freeze-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const path of inputFiles(join(FIXTURES, 'mlp_binary'))) {
+    const base = path.split('/').pop();
+    const bytes = readFileSync(path);
+    writeFileSync(join(dir, base), base === file ? change(bytes) : bytes);
+  }
+  return inputFiles(dir);
+}
+
+test('a truncated .index gets one sentence naming it, and the page keeps working', async (t) => {
+  const page = await openPage(t);
+  const files = alteredCopy(t, 'model.ckpt.index', (bytes) => bytes.subarray(0, bytes.length / 2));
+  await page.setInputFiles('#files', files);
+  await page.locator('#status.error').waitFor();
+  const message = await status(page);
+  assert.match(message, /^model\.ckpt\.index: [^\n]+\.$/);
+  assert.ok(message.length < 300, message);
+  assert.ok(await page.locator('#freeze').isDisabled());
+
+  await page.click('#sample');
+  await waitReady(page);
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('mlp_binary')));
+});
+
+test('a damaged weight fails its checksum, unless checksums are off', async (t) => {
+  const page = await openPage(t);
+  // Byte 100 of the shard lies inside hidden1/weights (offset 40, 128 bytes).
+  const files = alteredCopy(t, 'model.ckpt.data-00000-of-00001', (bytes) => {
+    const copy = Buffer.from(bytes);
+    copy[100] ^= 0xff;
+    return copy;
+  });
+  await page.setInputFiles('#files', files);
+  await waitReady(page);
+  await page.click('#freeze');
+  await page.locator('#status.error').waitFor();
+  assert.match(await status(page), /^model\.ckpt\.data-00000-of-00001: checksum mismatch for hidden1\/weights/);
+  await page.uncheck('#verify');
+  const { bytes } = await freezeAndDownload(page);
+  assert.equal(bytes.length, golden('mlp_binary').length);
+});
+
+test('missing pieces are explained in one sentence each', async (t) => {
+  const page = await openPage(t);
+  const dir = join(FIXTURES, 'two_shards');
+  await page.setInputFiles('#files', [join(dir, 'model.ckpt.index')]);
+  await page.locator('#status.error').waitFor();
+  assert.match(await status(page), /^model\.ckpt\.index is a checkpoint index; add the graph/);
+
+  await page.setInputFiles('#files', [join(dir, 'model.ckpt.meta'), join(dir, 'model.ckpt.data-00000-of-00002')]);
+  await page.waitForFunction(() => /missing/.test(document.querySelector('#status').textContent));
+  assert.equal(await status(page), 'model.ckpt.data-00001-of-00002 is missing: model.ckpt.index needs all 2 data files.');
+
+  await page.setInputFiles('#files', [join(dir, 'model.ckpt.data-00001-of-00002')]);
+  await waitReady(page);
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('two_shards')));
+});
+
+test('everything works from the keyboard', async (t) => {
+  const page = await openPage(t);
+  const focused = () => page.evaluate(() => document.activeElement?.id ?? '');
+  const tabTo = async (id) => {
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      if ((await focused()) === id) return;
+    }
+    assert.fail(`Tab never reached #${id}`);
+  };
+  await tabTo('choose');
+  await tabTo('sample');
+  await page.keyboard.press('Enter');
+  await waitReady(page);
+  await tabTo('freeze');
+  await page.keyboard.press('Enter');
+  await page.locator('#result').waitFor({ state: 'visible' });
+  assert.equal(await focused(), 'download');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  assert.ok(readFileSync(await download.path()).equals(golden('mlp_binary')));
+});
+
+test('files dropped on the page are read like chosen ones', async (t) => {
+  const page = await openPage(t);
+  await page.evaluate(async () => {
+    const { files } = await (await fetch('sample/sample.json')).json();
+    const transfer = new DataTransfer();
+    for (const name of files) {
+      transfer.items.add(new File([await (await fetch(`sample/${name}`)).blob()], name));
+    }
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  });
+  await waitReady(page);
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('mlp_binary')));
+});
+
+test('a worker that dies is restarted, and the page says so', async (t) => {
+  const page = await openPage(t);
+  await page.click('#sample');
+  await waitReady(page);
+  const [worker] = page.workers();
+  await worker.evaluate(() => setTimeout(() => {
+    throw new Error('simulated crash');
+  }));
+  await page.waitForFunction(() => /restarted/.test(document.querySelector('#status').textContent));
+  assert.match(await status(page), /^The converter stopped \(.*simulated crash\) and was restarted/);
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('mlp_binary')));
+});
+
+test('a V1 checkpoint freezes like the same values in V2', async (t) => {
+  const page = await openPage(t);
+  const dir = join(FIXTURES, 'mlp_binary');
+  const buffer = await v1Checkpoint(join(DIST, 'pkg'), dir);
+  await page.setInputFiles('#files', [
+    { name: 'graph.pb', mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, 'graph.pb')) },
+    { name: 'model.ckpt', mimeType: 'application/octet-stream', buffer },
+  ]);
+  await waitReady(page);
+  assert.match(await page.locator('#prefix-info').innerText(), /^7 tensors in a V1 checkpoint of 1 file$/);
+  const { name, bytes } = await freezeAndDownload(page);
+  assert.equal(name, 'model.ckpt_frozen.pb');
+  assert.ok(bytes.equals(golden('mlp_binary')), 'the download differs from tf_frozen.pb');
+});
+
+test('of several checkpoints the newest step is chosen, and names the download', async (t) => {
+  const page = await openPage(t);
+  const dir = mkdtempSync(join(tmpdir(), 'tf-freeze-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const source = join(FIXTURES, 'mlp_binary');
+  writeFileSync(join(dir, 'graph.pb'), readFileSync(join(source, 'graph.pb')));
+  writeFileSync(join(dir, 'checkpoint'), 'model_checkpoint_path: "model.ckpt-1000"\n');
+  for (const prefix of ['model.ckpt-500', 'model.ckpt-1000']) {
+    for (const suffix of ['.index', '.data-00000-of-00001']) {
+      writeFileSync(join(dir, prefix + suffix), readFileSync(join(source, `model.ckpt${suffix}`)));
+    }
+  }
+  await page.setInputFiles('#folder', dir);
+  await waitReady(page);
+  assert.equal(await page.inputValue('#prefix-choice'), 'model.ckpt-1000');
+  const { name, bytes } = await freezeAndDownload(page);
+  assert.equal(name, 'model.ckpt-1000_frozen.pb');
+  assert.ok(bytes.equals(golden('mlp_binary')));
+});

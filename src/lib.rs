@@ -14,6 +14,7 @@ mod freeze;
 pub mod graph;
 pub mod inspect;
 mod names;
+mod op_defaults;
 pub mod plan;
 pub mod proto;
 mod saver;

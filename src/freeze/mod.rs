@@ -203,6 +203,8 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         Some(file) => Some(graph::load_saver(file)?),
         None => loaded.saver_def.clone(),
     };
+    // TF freezes the graph its import has completed with attr defaults.
+    crate::op_defaults::add_defaults(&mut loaded.graph);
     let input_nodes = loaded.graph.node.len();
     let mut changes = clean_before(&mut loaded.graph, options)?;
     let outputs = output_names(options, &loaded, &mut warnings)?;
@@ -274,10 +276,7 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         .and_then(|m| m.meta_info_def.as_ref())
         .and_then(|i| i.stripped_op_list.as_ref());
     for problem in crate::inspect::ref_input_problems(&graph, op_list) {
-        warnings.push(format!(
-            "{} (--fix_ref_ops rewrites such ops)",
-            problem.message
-        ));
+        warnings.push(problem.message);
     }
     let inputs = graph
         .node

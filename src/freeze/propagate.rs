@@ -124,9 +124,14 @@ fn walk(
                     rename_output_arg(nodes, &name, "value", "output");
                 }
             }
-            "Enter" | "Exit" | "Identity" | "NextIteration" | "Switch" | "_SwitchN"
-            | "RefSwitch" | "RefEnter" | "RefExit" | "RefNextIteration" | "RefIdentity"
-            | "Merge" | "RefMerge" => {
+            // TF 2.21 never updates a Merge (its `_Merge` class does nothing). That
+            // only matters when the type changes, a resource becoming its value;
+            // a ref variable's Merge already has the value's type, and is left
+            // exactly as TF leaves it.
+            // The Ref* forms are left as TF leaves them: they need the variable
+            // itself, which `--fix_ref_ops` rewrites away.
+            "Merge" if rewrite::type_attr(node, "T") == Some(value.dtype) => {}
+            "Enter" | "Exit" | "Identity" | "NextIteration" | "Switch" | "_SwitchN" | "Merge" => {
                 rewrite::set_type(node, input, value.dtype)?;
                 node.attr.remove("_output_shapes");
                 queue.extend(follow(&name, None));

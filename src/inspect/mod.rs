@@ -1,0 +1,326 @@
+//! The `inspect` report: which nodes look like the model's outputs, what the
+//! graph must be fed, what the checkpoint holds, and what will not fit, so a
+//! user can choose `output_node_names` and trust the frozen result.
+//!
+//! Output ranking: a real output is consumed by nothing, or only by nodes that
+//! serve training, saving, initialisation or summaries ("left out" nodes, see
+//! [`Flags`]), and computes from a placeholder or a variable, not only from
+//! constants or shapes. Candidates are then tiered: plain outputs; the logits a
+//! cross-entropy loss reads; losses and metrics; control-flow leftovers.
+
+mod checkpoint;
+mod flags;
+mod graph_index;
+mod json;
+mod names;
+mod rank;
+mod refs;
+mod types;
+
+use std::collections::HashMap;
+
+use crate::bundle::BundleIndex;
+use crate::freeze::VARIABLE_OPS;
+use crate::graph::LoadedGraph;
+use crate::proto::{NodeDef, OpDef, OpList};
+use crate::saver;
+
+use checkpoint::{check_variables, checkpoint_bytes, checkpoint_variables};
+use flags::{is_pipeline_source, Flags, PLACEHOLDER_OPS};
+use graph_index::GraphIndex;
+use rank::{rank, suggestion, top_choices};
+use refs::{ref_problems, Expecting};
+
+pub use names::resolve_output;
+pub use refs::ref_input_problems;
+pub use types::python_dtype_name;
+pub(crate) use types::{output_dtype, output_shape, shape_dims, type_attr};
+
+/// The whole report; [`Report::to_json`] writes it for the CLI and the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Likely outputs, best first.
+    pub suggested_outputs: Vec<SuggestedOutput>,
+    /// The placeholders the chosen (or suggested) outputs need.
+    pub inputs: Vec<GraphInput>,
+    /// Every full tensor of the checkpoint, in key order.
+    pub variables: Vec<CheckpointVariable>,
+    /// What will fail or is suspicious.
+    pub problems: Vec<Problem>,
+    /// Counts.
+    pub summary: ReportSummary,
+}
+
+/// One node that looks like an output of the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestedOutput {
+    /// The node name, as `output_node_names` takes it.
+    pub name: String,
+    /// Its op.
+    pub op: String,
+    /// The dtype of output 0 as TF's Python names it, when known.
+    pub dtype: Option<String>,
+    /// The shape of output 0 (-1: unknown dimension), `None` for unknown rank.
+    pub shape: Option<Vec<i64>>,
+    /// Why it is suggested, and what it needs.
+    pub reason: String,
+}
+
+/// A placeholder the outputs need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphInput {
+    /// The placeholder's name.
+    pub name: String,
+    /// Its dtype (Python name), when known.
+    pub dtype: Option<String>,
+    /// Its shape, `None` for unknown rank.
+    pub shape: Option<Vec<i64>>,
+    /// A `PlaceholderWithDefault`: feeding it is optional.
+    pub has_default: bool,
+}
+
+/// A tensor stored in the checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointVariable {
+    /// The checkpoint key.
+    pub name: String,
+    /// Its dtype (Python name).
+    pub dtype: Option<String>,
+    /// Its full shape.
+    pub shape: Option<Vec<i64>>,
+    /// Bytes stored in the `.data` shards (all parts of a partitioned tensor).
+    pub bytes: u64,
+    /// True when a variable of the graph restores from it.
+    pub used_by_graph: bool,
+}
+
+/// What a [`Problem`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// An output name that is not in the graph.
+    UnknownOutput,
+    /// A variable the outputs need has no checkpoint entry.
+    MissingVariable,
+    /// A variable and its entry differ in dtype.
+    DtypeMismatch,
+    /// A variable and its entry differ in shape.
+    ShapeMismatch,
+    /// A checkpoint entry that no variable of the graph restores from.
+    UnusedEntry,
+    /// A constant where an op needs a variable reference or resource.
+    RefInput,
+    /// The outputs read their input from a queue or dataset, not a placeholder.
+    InputPipeline,
+    /// The saver subgraph cannot be read.
+    Saver,
+}
+
+impl ProblemKind {
+    /// The name used in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::UnknownOutput => "unknown_output",
+            ProblemKind::MissingVariable => "missing_variable",
+            ProblemKind::DtypeMismatch => "dtype_mismatch",
+            ProblemKind::ShapeMismatch => "shape_mismatch",
+            ProblemKind::UnusedEntry => "unused_entry",
+            ProblemKind::RefInput => "ref_input",
+            ProblemKind::InputPipeline => "input_pipeline",
+            ProblemKind::Saver => "saver",
+        }
+    }
+}
+
+/// One problem, naming the node or checkpoint key it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// The node or key concerned.
+    pub name: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// Counts for the report's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSummary {
+    /// How the graph file was recognised.
+    pub graph_kind: String,
+    /// Nodes in the graph.
+    pub nodes: usize,
+    /// Variable nodes in the graph.
+    pub variables: usize,
+    /// Bytes of tensor data the checkpoint stores.
+    pub checkpoint_bytes: u64,
+}
+
+/// Builds the report. `outputs`, when given, are the outputs the problems are
+/// checked for; otherwise the best suggestions are.
+pub fn inspect(
+    graph: &LoadedGraph,
+    index: Option<&BundleIndex>,
+    outputs: Option<&[String]>,
+) -> Report {
+    let g = &graph.graph;
+    let op_list = stripped_op_list(graph);
+    let ix = GraphIndex::new(g);
+    let flags = Flags::new(&ix);
+    let ranked = rank(&ix, &flags);
+    let op_defs = op_defs(op_list);
+    let suggested_outputs: Vec<SuggestedOutput> = ranked
+        .iter()
+        .filter_map(|c| suggestion(&ix, &op_defs, c))
+        .collect();
+
+    let mut problems = Vec::new();
+    let chosen: Vec<usize> = match outputs {
+        Some(given) => given
+            .iter()
+            .filter_map(|name| match resolve_output(g, name) {
+                Ok(found) => ix.by_name.get(found.as_str()).copied(),
+                Err(err) => {
+                    problems.push(problem(ProblemKind::UnknownOutput, name, err.to_string()));
+                    None
+                }
+            })
+            .collect(),
+        None => top_choices(&ranked),
+    };
+    let needed = ix.needs(&chosen);
+    let inputs = graph_inputs(&ix, &flags, &op_defs, &needed, chosen.is_empty());
+
+    let sources = match saver::sources(g, graph.saver_def.as_ref()) {
+        Ok(found) => found,
+        Err(err) => {
+            problems.push(problem(ProblemKind::Saver, "saver", err.to_string()));
+            HashMap::new()
+        }
+    };
+    let mut variables = Vec::new();
+    if let Some(index) = index {
+        let used = check_variables(&ix, index, &sources, &needed, &mut problems);
+        variables = checkpoint_variables(index, &used);
+        for unused in variables.iter().filter(|v| !v.used_by_graph) {
+            problems.push(problem(
+                ProblemKind::UnusedEntry,
+                &unused.name,
+                format!(
+                    "the checkpoint holds '{}' but no variable of the graph restores from it; \
+                     the graph and the checkpoint may come from different models",
+                    unused.name
+                ),
+            ));
+        }
+    }
+    let is_needed = |i: usize| needed.get(i).copied().unwrap_or(false);
+    problems.extend(ref_problems(g, is_needed, op_list, Expecting::Freeze));
+    problems.extend(pipeline_problems(&ix, &needed));
+
+    Report {
+        suggested_outputs,
+        inputs,
+        variables,
+        problems,
+        summary: ReportSummary {
+            graph_kind: graph.kind.describe().to_owned(),
+            nodes: g.node.len(),
+            variables: g
+                .node
+                .iter()
+                .filter(|n| VARIABLE_OPS.contains(&n.op.as_str()))
+                .count(),
+            checkpoint_bytes: index.map_or(0, checkpoint_bytes),
+        },
+    }
+}
+
+fn problem(kind: ProblemKind, name: &str, message: String) -> Problem {
+    Problem {
+        kind,
+        name: name.to_owned(),
+        message,
+    }
+}
+
+fn stripped_op_list(graph: &LoadedGraph) -> Option<&OpList> {
+    graph
+        .meta_graph
+        .as_ref()
+        .and_then(|m| m.meta_info_def.as_ref())
+        .and_then(|m| m.stripped_op_list.as_ref())
+}
+
+fn op_defs(op_list: Option<&OpList>) -> HashMap<&str, &OpDef> {
+    op_list
+        .map(|l| l.op.iter().map(|op| (op.name.as_str(), op)).collect())
+        .unwrap_or_default()
+}
+
+fn graph_inputs(
+    ix: &GraphIndex<'_>,
+    flags: &Flags,
+    op_defs: &HashMap<&str, &OpDef>,
+    needed: &[bool],
+    nothing_chosen: bool,
+) -> Vec<GraphInput> {
+    ix.nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| {
+            PLACEHOLDER_OPS.contains(&n.op.as_str())
+                && if nothing_chosen {
+                    !flags.left_out[*i]
+                } else {
+                    needed.get(*i).copied().unwrap_or(false)
+                }
+        })
+        .map(|(_, n)| GraphInput {
+            name: n.name.clone(),
+            dtype: output_dtype(n, op_defs, 0).and_then(python_dtype_name),
+            shape: placeholder_shape(n, ix.producer),
+            has_default: n.op == "PlaceholderWithDefault",
+        })
+        .collect()
+}
+
+/// Graphs older than version 21 wrote an unknown placeholder shape as a
+/// scalar one (core/ops/array_ops.cc, `Placeholder`'s shape function).
+fn placeholder_shape(node: &NodeDef, producer: i32) -> Option<Vec<i64>> {
+    let shape = output_shape(node, 0);
+    let written_by_attr = !node.attr.contains_key("_output_shapes");
+    if written_by_attr && producer < 21 && shape.as_ref().is_some_and(Vec::is_empty) {
+        return None;
+    }
+    shape
+}
+
+fn pipeline_problems(ix: &GraphIndex<'_>, needed: &[bool]) -> Vec<Problem> {
+    ix.nodes
+        .iter()
+        .zip(needed)
+        .filter(|(n, &k)| k && is_pipeline_source(&n.op))
+        .map(|(n, _)| {
+            problem(
+                ProblemKind::InputPipeline,
+                &n.name,
+                format!(
+                    "the outputs read their input from '{}' ({}), not from a placeholder: the frozen \
+                     graph cannot be fed; cut the input pipeline there (strip_training_nodes) to get one",
+                    n.name, n.op
+                ),
+            )
+        })
+        .collect()
+}
+
+impl Report {
+    /// The names of the suggestions TF would most likely want, best first.
+    pub fn suggested_names(&self) -> Vec<&str> {
+        self.suggested_outputs
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect()
+    }
+}

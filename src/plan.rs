@@ -99,7 +99,10 @@ impl Plan {
     pub fn report_json(&self, command: &str) -> String {
         let s = &self.summary;
         let list = |items: &[String]| {
-            let quoted: Vec<String> = items.iter().map(|i| json_string(i)).collect();
+            let quoted: Vec<String> = items
+                .iter()
+                .map(|i| crate::inspect::json_string(i))
+                .collect();
             format!("[{}]", quoted.join(", "))
         };
         let frozen: Vec<String> = s
@@ -109,9 +112,9 @@ impl Plan {
                 let shape: Vec<String> = v.shape.iter().map(i64::to_string).collect();
                 format!(
                     "    {{\"name\": {}, \"key\": {}, \"dtype\": {}, \"shape\": [{}], \"bytes\": {}}}",
-                    json_string(&v.name),
-                    json_string(&v.key),
-                    json_string(&v.dtype),
+                    crate::inspect::json_string(&v.name),
+                    crate::inspect::json_string(&v.key),
+                    crate::inspect::json_string(&v.dtype),
                     shape.join(", "),
                     v.bytes
                 )
@@ -128,7 +131,7 @@ impl Plan {
             s.output_bytes,
             list(&s.changes),
             list(&self.warnings),
-            json_string(command)
+            crate::inspect::json_string(command)
         )
     }
 
@@ -169,25 +172,6 @@ impl Plan {
         }
         Ok(out)
     }
-}
-
-/// A JSON string literal.
-pub fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A Const whose `tensor_content` comes from a shard.

@@ -15,6 +15,34 @@ use super::rewrite::{type_attr, type_value};
 use super::{DataRange, Fill, Freezer, Pending};
 
 impl<'a> Freezer<'a, '_> {
+    /// Replaces variable node `index` by a Const holding `value`: only name,
+    /// `dtype` and `value`, as TF's `_VarHandle` conversion leaves it.
+    fn install_const(
+        &mut self,
+        index: usize,
+        node: &NodeDef,
+        dtype: i32,
+        value: crate::proto::TensorProto,
+    ) {
+        let mut constant = NodeDef {
+            name: node.name.clone(),
+            op: "Const".into(),
+            ..Default::default()
+        };
+        let dtype_attr = node
+            .attr
+            .get("dtype")
+            .cloned()
+            .unwrap_or_else(|| type_value(dtype));
+        constant.attr.insert("dtype".into(), dtype_attr);
+        constant
+            .attr
+            .insert("value".into(), plan::tensor_attr(value));
+        if let Some(slot) = self.graph.node.get_mut(index) {
+            *slot = constant;
+        }
+    }
+
     /// Resolves the variable's entry, replaces the node by a Const and records
     /// how its value is filled in.
     pub(super) fn freeze_variable(&mut self, index: usize) -> Result<(String, Value)> {
@@ -43,25 +71,7 @@ impl<'a> Freezer<'a, '_> {
             u64::try_from(entry.size).unwrap_or(0),
         ));
 
-        let mut constant = NodeDef {
-            name: node.name.clone(),
-            op: "Const".into(),
-            ..Default::default()
-        };
-        constant.attr.insert(
-            "dtype".into(),
-            node.attr
-                .get("dtype")
-                .cloned()
-                .unwrap_or_else(|| type_value(dtype)),
-        );
-        constant.attr.insert(
-            "value".into(),
-            plan::tensor_attr(tensor::header(dtype, &shape)),
-        );
-        if let Some(slot) = self.graph.node.get_mut(index) {
-            *slot = constant;
-        }
+        self.install_const(index, &node, dtype, tensor::header(dtype, &shape));
         self.pending.push(Pending {
             node: index,
             key,
@@ -129,24 +139,7 @@ impl<'a> Freezer<'a, '_> {
             V1Value::Raw(bytes) => tensor::fill_typed(&mut value, &bytes, &key)?,
             V1Value::Strings(strings) => value.string_val = strings,
         }
-        let mut constant = NodeDef {
-            name: node.name.clone(),
-            op: "Const".into(),
-            ..Default::default()
-        };
-        constant.attr.insert(
-            "dtype".into(),
-            node.attr
-                .get("dtype")
-                .cloned()
-                .unwrap_or_else(|| type_value(dtype)),
-        );
-        constant
-            .attr
-            .insert("value".into(), plan::tensor_attr(value));
-        if let Some(slot) = self.graph.node.get_mut(index) {
-            *slot = constant;
-        }
+        self.install_const(index, node, dtype, value);
         self.pending.push(Pending {
             node: index,
             key,

@@ -90,7 +90,7 @@ fn push_indent(out: &mut String, level: usize) {
 
 /// A JSON string (RFC 8259 section 7): quotes, backslashes and control
 /// characters escaped; U+2028/U+2029 too, so the text is also valid JavaScript.
-fn write_string(out: &mut String, text: &str) {
+pub(crate) fn write_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {
@@ -169,6 +169,13 @@ impl Report {
             ),
         ])
     }
+}
+
+/// A JSON string literal, for reports written elsewhere.
+pub fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    write_string(&mut out, text);
+    out
 }
 
 #[cfg(test)]

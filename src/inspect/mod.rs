@@ -31,6 +31,7 @@ use graph_index::GraphIndex;
 use rank::{rank, suggestion, top_choices};
 use refs::{ref_problems, Expecting};
 
+pub use json::json_string;
 pub use names::resolve_output;
 pub use refs::ref_input_problems;
 pub use types::python_dtype_name;

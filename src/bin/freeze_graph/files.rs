@@ -27,7 +27,8 @@ pub fn checkpoint_prefix(given: &str) -> String {
 }
 
 /// The sizes of the `.data` shards found beside the index, by shard id.
-pub fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
+/// The folder a prefix lives in, and the file-name part of the prefix.
+fn split_prefix(prefix: &str) -> (PathBuf, &str) {
     let path = Path::new(prefix);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -37,6 +38,11 @@ pub fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
         .file_name()
         .and_then(|b| b.to_str())
         .unwrap_or_default();
+    (dir, base)
+}
+
+pub fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
+    let (dir, base) = split_prefix(prefix);
     let mut sizes: Vec<Option<u64>> = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return sizes;
@@ -145,15 +151,7 @@ pub fn open_index(prefix: &str) -> Result<IndexFiles, Error> {
 
 /// The files of a sharded V1 checkpoint, in shard order.
 pub fn v1_shards(prefix: &str) -> Vec<String> {
-    let path = Path::new(prefix);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = path
-        .file_name()
-        .and_then(|b| b.to_str())
-        .unwrap_or_default();
+    let (dir, base) = split_prefix(prefix);
     let mut found: Vec<String> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()

@@ -3,106 +3,10 @@
 //! must give the output `tests/fixtures/verify_frozen.py` loaded, ran in TF and
 //! kept as `expected_<variant>.pb`; without them the output stays TF's.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use serde_json::{Map, Value};
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn fixture(name: &str) -> Value {
-    let path = fixtures_dir().join(name).join("fixture.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("fixture.json parses")
-}
-
-const PATH_FLAGS: [&str; 5] = [
-    "input_graph",
-    "input_meta_graph",
-    "input_saver",
-    "input_checkpoint",
-    "input_saved_model_dir",
-];
-
-/// The fixture's freeze_graph arguments, overridden by `extra` (a variant's
-/// args), as CLI flags with paths made absolute.
-fn flags(name: &str, meta: &Value, extra: Option<&Value>) -> Vec<String> {
-    let dir = fixtures_dir().join(name);
-    let Some(base) = meta["args"].as_object() else {
-        panic!("{name}: fixture.json has no args");
-    };
-    let mut args: Map<String, Value> = base.clone();
-    if let Some(extra) = extra {
-        let Some(extra) = extra.as_object() else {
-            panic!("{name}: variant args are not an object");
-        };
-        args.extend(extra.clone());
-    }
-    let mut out = Vec::new();
-    for (flag, value) in &args {
-        let text = match value {
-            Value::String(s) if s.is_empty() => continue,
-            Value::String(s) if PATH_FLAGS.contains(&flag.as_str()) => {
-                dir.join(s).display().to_string()
-            }
-            Value::String(s) => s.clone(),
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => continue,
-        };
-        if flag == "saved_model_tags" {
-            continue;
-        }
-        out.push(format!("--{flag}={text}"));
-    }
-    out
-}
-
-struct Run {
-    status: i32,
-    stderr: String,
-    output: Option<Vec<u8>>,
-}
-
-fn freeze(args: &[String]) -> Run {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("frozen.pb");
-    let result = Command::new(env!("CARGO_BIN_EXE_freeze_graph"))
-        .args(args)
-        .arg(format!("--output_graph={}", out.display()))
-        .output()
-        .expect("runs freeze_graph");
-    Run {
-        status: result.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&result.stderr).into_owned(),
-        output: std::fs::read(&out).ok(),
-    }
-}
-
-fn read(name: &str, file: &str) -> Vec<u8> {
-    let path = fixtures_dir().join(name).join(file);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Fails with the first differing byte, keeping our output for a look.
-fn assert_same_bytes(what: &str, ours: &[u8], golden: &[u8]) {
-    if ours != golden {
-        let dump = std::env::temp_dir().join(format!("tf-freeze-{}.pb", what.replace('/', "-")));
-        let _ = std::fs::write(&dump, ours);
-        panic!(
-            "{what}: output differs ({} vs {} bytes; first difference at byte {}); ours is in {}",
-            ours.len(),
-            golden.len(),
-            ours.iter()
-                .zip(golden)
-                .position(|(a, b)| a != b)
-                .unwrap_or(ours.len().min(golden.len())),
-            dump.display()
-        );
-    }
-}
+mod common;
+use common::{assert_same_bytes, fixture, fixtures_dir, flags, freeze, read, Run};
 
 /// Every fixture that lists variants, with them.
 fn fixtures_with_variants() -> Vec<(String, Map<String, Value>)> {

@@ -2,74 +2,13 @@
 //! made (tests/fixtures/generate.py), compared byte for byte with TF's own
 //! frozen graph where TF could freeze it.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use serde_json::Value;
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
+mod common;
+use common::{fixture, fixtures_dir, freeze};
 
-fn fixture(name: &str) -> Value {
-    let path = fixtures_dir().join(name).join("fixture.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("fixture.json parses")
-}
-
-const PATH_FLAGS: [&str; 5] = [
-    "input_graph",
-    "input_meta_graph",
-    "input_saver",
-    "input_checkpoint",
-    "input_saved_model_dir",
-];
-
-/// The fixture's freeze_graph arguments as CLI flags, paths made absolute.
 fn flags(name: &str, meta: &Value) -> Vec<String> {
-    let dir = fixtures_dir().join(name);
-    let mut out = Vec::new();
-    let Some(args) = meta["args"].as_object() else {
-        panic!("{name}: fixture.json has no args");
-    };
-    for (flag, value) in args {
-        let text = match value {
-            Value::String(s) if s.is_empty() => continue,
-            Value::String(s) if PATH_FLAGS.contains(&flag.as_str()) => {
-                dir.join(s).display().to_string()
-            }
-            Value::String(s) => s.clone(),
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => continue,
-        };
-        if flag == "saved_model_tags" {
-            continue;
-        }
-        out.push(format!("--{flag}={text}"));
-    }
-    out
-}
-
-struct Run {
-    status: i32,
-    stderr: String,
-    output: Option<Vec<u8>>,
-}
-
-fn freeze(args: &[String]) -> Run {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("frozen.pb");
-    let result = Command::new(env!("CARGO_BIN_EXE_freeze_graph"))
-        .args(args)
-        .arg(format!("--output_graph={}", out.display()))
-        .output()
-        .expect("runs freeze_graph");
-    Run {
-        status: result.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&result.stderr).into_owned(),
-        output: std::fs::read(&out).ok(),
-    }
+    common::flags(name, meta, None)
 }
 
 /// Freezes fixture `name` with its recorded flags and asserts the output is

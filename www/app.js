@@ -1,5 +1,18 @@
 // The page: gathers files, shows what they hold, and asks the worker to freeze.
-import { classify, filesFromDrop, formatBytes, graphRole, missingShards, missingTables } from './files.js';
+import { classify, filesFromDrop, formatBytes, graphRole, missingShards, missingTables, pathOf } from './files.js';
+import {
+  cliCommand,
+  frozenRows,
+  inputsText,
+  item,
+  names,
+  problemItems,
+  sentence,
+  suggestionItems,
+  summaryText,
+  variableRows,
+} from './report.js';
+import { run, settle, startWorker } from './bridge.js';
 
 const $ = (selector) => document.querySelector(selector);
 const ui = {
@@ -13,63 +26,19 @@ const ui = {
   variables: $('#variables tbody'),
   form: $('#options'),
   outputs: $('#outputs'),
+  suggestions: $('#suggestions'),
+  problems: $('#problems'),
   freeze: $('#freeze'),
   progress: $('#progress'),
   result: $('#result'),
   download: $('#download'),
+  downloadReport: $('#download-report'),
   summary: $('#summary'),
+  changes: $('#changes'),
   warnings: $('#warnings'),
+  command: $('#command'),
   clear: $('#clear'),
 };
-// Tables longer than this are cut, with a note of how many rows are left out.
-const MAX_ROWS = 500;
-
-// ---- The worker -------------------------------------------------------------
-
-let worker = null;
-let nextId = 0;
-const pending = new Map();
-
-function startWorker() {
-  worker = new Worker('worker.js', { type: 'module' });
-  worker.onmessage = ({ data }) => {
-    const call = pending.get(data.id);
-    if (!call) return;
-    if ('progress' in data) return call.onProgress?.(data.progress);
-    pending.delete(data.id);
-    if ('error' in data) {
-      call.reject(new Error(data.error));
-      if (data.fatal) restartWorker(data.error);
-    } else {
-      call.resolve(data.result);
-    }
-  };
-  worker.onerror = (event) => {
-    event.preventDefault();
-    restartWorker(event.message || 'it could not start');
-  };
-}
-
-function restartWorker(reason) {
-  worker.terminate();
-  const waiting = [...pending.values()];
-  pending.clear();
-  startWorker();
-  const error = new Error(`The converter stopped (${reason}) and was restarted; your files are still here, so try again.`);
-  waiting.forEach((call) => call.reject(error));
-  if (waiting.length === 0) say(error.message, 'error');
-}
-
-function run(task, data, onProgress) {
-  return new Promise((resolve, reject) => {
-    const id = ++nextId;
-    pending.set(id, { resolve, reject, onProgress });
-    worker.postMessage({ id, task, ...data });
-  });
-}
-
-/** A promise's outcome as `{ok}` or `{error}`, for caching. */
-const settle = (promise) => promise.then((ok) => ({ ok }), (err) => ({ error: err.message }));
 
 // ---- State ------------------------------------------------------------------
 
@@ -77,21 +46,21 @@ let files = [];
 let view = classify([]);
 let chosenGraph = null;
 let chosenPrefix = null;
-let outputsGraph = null; // the graph whose suggestions are in the outputs field
-let presetOutputs = null; // outputs to use instead of the suggestions (the sample's)
-let downloadUrl = null;
+let outputsGraph = null; // the graph whose suggestion is in the outputs field
+let presetOutputs = null; // outputs to use instead of the suggestion (the sample's)
+let downloadUrls = [];
 let freezing = false;
 let refreshes = 0;
-const graphReports = new WeakMap();
-const indexReports = new WeakMap();
+let reportRuns = 0;
+let freezeSaid = false; // the status tells how the last freeze went: keep it until something changes
+const graphReports = new WeakMap(); // graph file: the core's report on it alone
+const indexReports = new WeakMap(); // .index file: {numShards, tensors}
 const v1Reports = new Map(); // by the files of a V1 checkpoint, see v1Key
 const sniffs = new WeakMap(); // file of another name: is it a V1 checkpoint table?
-
-/** A core message as a sentence: a full stop, and a capital unless it starts with a name. */
-function sentence(text) {
-  const s = /^[a-z]+ /.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
-  return /[.?!]$/.test(s) ? s : `${s}.`;
-}
+const fileIds = new WeakMap(); // a number per file, for reportBase
+let nextFileId = 0;
+// The core's report on the chosen graph, checkpoint and outputs, and what it was asked.
+let report = { base: null, outputs: null, result: null };
 
 function say(text, kind = 'info') {
   ui.status.textContent = text;
@@ -103,11 +72,27 @@ function addFiles(added, { replace = false } = {}) {
   for (const file of added) byName.set(file.name, file);
   files = [...byName.values()];
   ui.result.hidden = true;
+  freezeSaid = false;
   return refresh();
+}
+
+/** What the core needs to read a graph (and, when given, its checkpoint). */
+function inspectRequest(graph, ckpt = null, outputNodes = '') {
+  return {
+    graph,
+    role: graphRole(graph),
+    tags: tags(),
+    // A V1 checkpoint is its table files; a V2 one its .index, with the .data files beside.
+    index: (ckpt?.v1 ? ckpt.tables[0] : ckpt?.index) ?? null,
+    moreTables: ckpt?.v1 ? ckpt.tables.slice(1) : [],
+    prefix: ckpt?.prefix ?? '',
+    outputNodes,
+  };
 }
 
 async function refresh() {
   const token = ++refreshes;
+  if (files.length && !freezing) say('Reading the files…');
   const isV1 = (file) => sniffs.get(file) === true;
   for (const file of classify(files, isV1).unknown) {
     if (!sniffs.has(file)) sniffs.set(file, (await settle(run('sniff', { file }))).ok === true);
@@ -115,20 +100,20 @@ async function refresh() {
   view = classify(files, isV1);
   for (const file of view.graphs) {
     if (!graphReports.has(file)) {
-      graphReports.set(file, await settle(run('inspectGraph', { file, role: graphRole(file), tags: tags() })));
+      graphReports.set(file, await settle(run('inspect', { request: inspectRequest(file) })));
     }
   }
   for (const ckpt of view.prefixes) {
     if (ckpt.index && !indexReports.has(ckpt.index)) {
-      indexReports.set(ckpt.index, await settle(run('inspectIndex', { file: ckpt.index })));
+      indexReports.set(ckpt.index, await settle(run('inspectCheckpoint', { files: [ckpt.index] })));
     }
     if (ckpt.v1 && !v1Reports.has(v1Key(ckpt))) {
-      v1Reports.set(v1Key(ckpt), await settle(run('inspectV1', { files: ckpt.tables.filter(Boolean) })));
+      v1Reports.set(v1Key(ckpt), await settle(run('inspectCheckpoint', { files: ckpt.tables.filter(Boolean) })));
     }
   }
   if (token !== refreshes) return;
   if (!view.graphs.includes(chosenGraph)) {
-    chosenGraph = view.graphs.find((g) => graphReports.get(g).ok?.variables.length) ?? view.graphs[0] ?? null;
+    chosenGraph = view.graphs.find((g) => graphReports.get(g).ok?.summary.variables) ?? view.graphs[0] ?? null;
   }
   if (!view.prefixes.some((c) => c.prefix === chosenPrefix)) {
     // A SavedModel keeps its checkpoint in variables/variables.*.
@@ -136,6 +121,20 @@ async function refresh() {
     const variables = savedModel && view.prefixes.find((c) => c.prefix === 'variables' && c.index);
     chosenPrefix = (variables || view.prefixes[0])?.prefix ?? null;
   }
+  await choose();
+}
+
+/** After the graph or checkpoint changed: fill in the outputs, ask for the report, show it. */
+async function choose() {
+  freezeSaid = false;
+  if (chosenGraph !== outputsGraph) {
+    outputsGraph = chosenGraph;
+    const best = chosenGraph && graphReports.get(chosenGraph)?.ok?.suggested_outputs[0]?.name;
+    ui.outputs.value = presetOutputs ?? best ?? '';
+    presetOutputs = null;
+  }
+  // The report comes before anything is shown, so the page does not jump.
+  await updateReport();
   render();
 }
 
@@ -145,6 +144,40 @@ const v1Key = (ckpt) => ckpt.tables.filter(Boolean).map((f) => `${f.name}:${f.si
 const checkpointReport = (ckpt) => (ckpt?.v1 ? v1Reports.get(v1Key(ckpt)) : ckpt?.index && indexReports.get(ckpt.index));
 const checkpoint = () => view.prefixes.find((c) => c.prefix === chosenPrefix) ?? null;
 
+/** What the report on the current choice depends on, but for the outputs, as text. */
+function reportBase() {
+  if (!chosenGraph) return null;
+  const ckpt = checkpoint();
+  const id = (file) => {
+    if (!file) return '';
+    if (!fileIds.has(file)) fileIds.set(file, ++nextFileId);
+    return fileIds.get(file);
+  };
+  const tables = ckpt?.v1 ? ckpt.tables.map(id).join('+') : id(ckpt?.index);
+  return JSON.stringify([id(chosenGraph), ckpt?.prefix, tables, tags()]);
+}
+
+/** Asks the core for its report on the chosen graph, checkpoint and outputs, and shows it. */
+async function updateReport() {
+  const base = reportBase();
+  const outputs = names(ui.outputs.value).join(',');
+  if (base === report.base && outputs === report.outputs) return;
+  const mine = ++reportRuns;
+  const result = base ? await settle(run('inspect', { request: inspectRequest(chosenGraph, checkpoint(), outputs) })) : null;
+  if (mine !== reportRuns) return;
+  report = { base, outputs, result };
+  render();
+}
+
+/**
+ * The report to show: the one on the current choice (while a new one for other
+ * outputs comes, the last one), else the graph's own.
+ */
+function currentReport() {
+  if (report.base && report.base === reportBase()) return report.result;
+  return chosenGraph ? graphReports.get(chosenGraph) : null;
+}
+
 // ---- What was found ---------------------------------------------------------
 
 /** One plain sentence for each thing that stops a freeze. */
@@ -153,7 +186,7 @@ function problems() {
   const graph = chosenGraph && graphReports.get(chosenGraph);
   const ckpt = checkpoint();
   if (graph?.error) found.push(graph.error);
-  if (graph?.ok && graph.ok.variables.length === 0) {
+  if (graph?.ok && graph.ok.summary.variables === 0) {
     found.push(`${chosenGraph.name} holds no variables: it is most likely frozen already`);
   }
   if (ckpt && !ckpt.index && !ckpt.v1) {
@@ -206,116 +239,131 @@ function fillSelect(select, items, chosen, label) {
 }
 
 function render() {
-  const graph = chosenGraph && graphReports.get(chosenGraph)?.ok;
+  const found = currentReport()?.ok;
   const ckpt = checkpoint();
   const index = checkpointReport(ckpt)?.ok;
   ui.found.hidden = files.length === 0;
   ui.clear.hidden = files.length === 0;
   fillSelect(ui.graphChoice, view.graphs, chosenGraph, (f) => f.name);
   if (!view.graphs.length) ui.graphChoice.replaceChildren(new Option('none yet'));
-  ui.graphInfo.textContent = graph ? `${graph.kind}, ${graph.nodes} nodes` : '';
+  ui.graphInfo.textContent = found ? `${found.summary.graph_kind}, ${found.summary.nodes} nodes` : '';
   fillSelect(ui.prefixChoice, view.prefixes, ckpt, (c) => c.prefix);
   if (!view.prefixes.length) ui.prefixChoice.replaceChildren(new Option('none yet'));
   const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const absent = index ? missingShards(ckpt, index.numShards).length : 0;
   const lacking = absent ? `, ${absent} missing` : '';
   const where = ckpt?.v1 ? `a V1 checkpoint of ${plural(ckpt.tableCount, 'file')}` : plural(index?.numShards, 'data file');
-  ui.prefixInfo.textContent = index ? `${plural(index.tensors.length, 'tensor')} in ${where}${lacking}` : '';
-  ui.inputs.textContent = graph
-    ? graph.placeholders.map((p) => `${p.name} (${p.dtype}, ${p.shape || 'any shape'})`).join(', ') || 'none'
-    : '';
-  renderVariables(graph, index);
+  ui.prefixInfo.textContent = index ? `${plural(index.tensors, 'tensor')} in ${where}${lacking}` : '';
+  ui.inputs.textContent = found ? inputsText(found.inputs) : '';
+  const variables = found?.variables ?? [];
+  ui.variables.replaceChildren(...variableRows(variables));
+  $('#variables').hidden = variables.length === 0;
+  renderSuggestions(found?.suggested_outputs ?? []);
+  const noted = found && chosenPrefix ? found.problems : [];
+  ui.problems.replaceChildren(...problemItems(noted));
+  $('#problems-box').hidden = noted.length === 0;
 
-  if (chosenGraph !== outputsGraph) {
-    outputsGraph = chosenGraph;
-    ui.outputs.value = presetOutputs ?? graph?.suggestedOutputs.join(',') ?? '';
-    presetOutputs = null;
-  }
-  const found = problems();
-  ui.form.hidden = !graph;
+  const stops = problems();
+  ui.form.hidden = !found;
   $('#tags-field').hidden = !chosenGraph || graphRole(chosenGraph) !== 'savedModel';
-  ui.freeze.disabled = freezing || found.length > 0;
-  if (found.length) say(found.join(' '), 'error');
-  else if (graph) say(`Found ${graph.variables.length} variables. Check the output nodes, then press Freeze.`);
-  else say('');
+  ui.freeze.disabled = freezing || stops.length > 0;
+  if (freezing || freezeSaid) return;
+  if (stops.length) say(stops.join(' '), 'error');
+  else if (found) {
+    const also = noted.length ? ` ${noted.length === 1 ? 'One problem is' : `${noted.length} problems are`} listed below them.` : '';
+    say(`Found ${found.summary.variables} variables.${also} Check the output nodes, then press Freeze.`);
+  } else say('');
   // view.ignored (the `checkpoint` state file) is expected beside a checkpoint: not worth a mention.
   const ignored = view.unknown;
-  if (ignored.length && !found.length) {
+  if (ignored.length && !stops.length) {
     ui.status.append(` Not used: ${ignored.map((f) => f.name).join(', ')}.`);
   }
 }
 
-function renderVariables(graph, index) {
-  const sizes = new Map((index?.tensors ?? []).map((t) => [t.name, t]));
-  // Without a graph, the checkpoint's tensors are what there is to show.
-  const rows = graph ? graph.variables : index?.tensors ?? [];
-  const cells = (v) => {
-    const stored = sizes.get(v.name);
-    // A saver may store a variable under another key: then its size is not shown.
-    const size = stored?.size == null ? '' : formatBytes(stored.size);
-    return [v.name, v.dtype || stored?.dtype || '', v.shape || stored?.shape || '', size];
-  };
-  const trs = rows.slice(0, MAX_ROWS).map((v) => {
-    const tr = document.createElement('tr');
-    for (const text of cells(v)) tr.insertCell().textContent = text;
-    return tr;
-  });
-  if (rows.length > MAX_ROWS) {
-    const tr = document.createElement('tr');
-    const td = tr.insertCell();
-    td.colSpan = 4;
-    td.textContent = `and ${rows.length - MAX_ROWS} more`;
-    trs.push(tr);
-  }
-  ui.variables.replaceChildren(...trs);
-  $('#variables').hidden = rows.length === 0;
+function renderSuggestions(suggestions) {
+  const focused = document.activeElement?.classList.contains('suggestion') ? document.activeElement.textContent : null;
+  ui.suggestions.replaceChildren(...suggestionItems(suggestions, names(ui.outputs.value), toggleOutput));
+  $('#suggestions-box').hidden = suggestions.length === 0;
+  // Re-rendering replaces the buttons: keep the keyboard where it was.
+  if (focused) [...ui.suggestions.querySelectorAll('button')].find((b) => b.textContent === focused)?.focus();
+}
+
+/** Adds a suggested output to the outputs field, or takes it out. */
+function toggleOutput(name) {
+  const chosen = names(ui.outputs.value);
+  ui.outputs.value = (chosen.includes(name) ? chosen.filter((n) => n !== name) : [...chosen, name]).join(',');
+  outputsChanged();
+}
+
+function outputsChanged() {
+  ui.result.hidden = true;
+  freezeSaid = false;
+  render();
+  updateReport();
 }
 
 // ---- Freezing ---------------------------------------------------------------
+
+/** The worker's freeze request: the files, TF's options and the cleanups. */
+function freezeRequest(ckpt, index) {
+  const value = (id) => $(id).value;
+  const checked = (id) => $(id).checked;
+  return {
+    ...inspectRequest(chosenGraph, ckpt, ui.outputs.value),
+    shards: Array.from({ length: index.numShards }, (_, i) => ckpt.shards[i] ?? null),
+    clearDevices: checked('#clear-devices'),
+    whitelist: value('#whitelist'),
+    denylist: value('#denylist'),
+    initializerNodes: value('#initializers'),
+    fixRefOps: checked('#fix-ref-ops'),
+    placeholderToConst: value('#placeholder-to-const'),
+    stripTrainingNodes: checked('#strip-training'),
+    inputPlaceholder: value('#input-placeholder'),
+    useMovingAverages: checked('#moving-averages'),
+    allowOver2gb: checked('#allow-over-2gb'),
+  };
+}
 
 async function freeze(event) {
   event.preventDefault();
   const ckpt = checkpoint();
   const index = checkpointReport(ckpt).ok;
-  if (!ui.outputs.value.trim()) {
+  // A SavedModel without outputs freezes its serving signature's, as the CLI does.
+  if (!ui.outputs.value.trim() && graphRole(chosenGraph) !== 'savedModel') {
     say('Type the name of at least one output node.', 'error');
     ui.outputs.focus();
     return;
   }
-  const shards = Array.from({ length: index.numShards }, (_, i) => ckpt.shards[i] ?? null);
-  const request = {
-    graph: chosenGraph,
-    role: graphRole(chosenGraph),
-    tags: tags(),
-    // A V1 checkpoint is its table files; a V2 one its .index, with the .data files beside.
-    index: ckpt.v1 ? ckpt.tables[0] : ckpt.index,
-    moreTables: ckpt.v1 ? ckpt.tables.slice(1) : [],
-    prefix: ckpt.prefix,
-    shards,
-    verify: $('#verify').checked,
-    options: {
-      outputNodes: ui.outputs.value,
-      clearDevices: $('#clear-devices').checked,
-      whitelist: $('#whitelist').value,
-      denylist: $('#denylist').value,
-      initializerNodes: $('#initializers').value,
-    },
-  };
+  const request = freezeRequest(ckpt, index);
+  const base = graphRole(chosenGraph) === 'savedModel' ? 'saved_model' : ckpt.prefix;
+  const output = `${base}_frozen.pb`;
+  const verify = $('#verify').checked;
+  const checkpointFile = ckpt.v1 ? ckpt.tables.find(Boolean) : ckpt.index;
+  request.command = cliCommand(request, {
+    graphPath: pathOf(chosenGraph),
+    checkpointPath: pathOf(checkpointFile).replace(/[^/]*$/, ckpt.prefix),
+    binary: /^binary/.test(graphReports.get(chosenGraph)?.ok?.summary.graph_kind ?? ''),
+    v1: ckpt.v1,
+    verify,
+    output,
+    report: 'report.json',
+  });
   const token = refreshes;
   freezing = true;
   ui.freeze.disabled = true;
   ui.result.hidden = true;
   say('Freezing…');
   try {
-    const { blob, summary, warnings } = await run('freeze', request, showProgress);
-    const base = graphRole(chosenGraph) === 'savedModel' ? 'saved_model' : ckpt.prefix;
-    if (token === refreshes) showResult(blob, summary, warnings, `${base}_frozen.pb`);
+    const result = await run('freeze', { request, verify }, showProgress);
+    if (token === refreshes) showResult(result, output);
   } catch (err) {
     say(sentence(err.message), 'error');
   } finally {
     freezing = false;
-    ui.freeze.disabled = problems().length > 0;
+    // Files that changed meanwhile made this freeze moot: show them instead.
+    freezeSaid = token === refreshes;
     ui.progress.hidden = true;
+    render();
   }
 }
 
@@ -326,20 +374,33 @@ function showProgress({ done, total }) {
   say(`Checking the weights' checksums: ${formatBytes(done)} of ${formatBytes(total)}.`);
 }
 
-function showResult(blob, summary, warnings, name) {
-  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-  downloadUrl = URL.createObjectURL(blob);
-  ui.download.href = downloadUrl;
-  ui.download.download = name;
-  ui.download.textContent = `Download ${name}`;
-  const removed = summary.nodesRemoved ? ` (${summary.nodesRemoved} left out)` : '';
-  ui.summary.textContent =
-    `${summary.variablesFrozen} variables frozen, ${summary.nodesKept} nodes kept${removed}, ` +
-    `${formatBytes(summary.outputBytes)}.`;
-  const notes = warnings.map((text) => Object.assign(document.createElement('li'), { textContent: sentence(text) }));
-  ui.warnings.replaceChildren(...notes);
+function offer(link, blob, name) {
+  const url = URL.createObjectURL(blob);
+  downloadUrls.push(url);
+  link.href = url;
+  link.download = name;
+  link.textContent = `Download ${name}`;
+}
+
+function showResult({ blob, report: done, reportJson }, name) {
+  downloadUrls.forEach((url) => URL.revokeObjectURL(url));
+  downloadUrls = [];
+  offer(ui.download, blob, name);
+  offer(ui.downloadReport, new Blob([reportJson], { type: 'application/json' }), 'report.json');
+  ui.summary.textContent = summaryText(done);
+  $('#result-inputs').textContent = done.inputs.join(', ') || 'none';
+  $('#result-outputs').textContent = done.outputs.join(', ');
+  $('#frozen tbody').replaceChildren(...frozenRows(done.variables_frozen));
+  $('#frozen').hidden = done.variables_frozen.length === 0;
+  ui.changes.replaceChildren(...done.changes.map((text) => item(text)));
+  $('#changes-box').hidden = done.changes.length === 0;
+  ui.warnings.replaceChildren(...done.warnings.map((text) => item(sentence(text))));
+  // One box per flag, so a narrow page wraps between flags rather than inside them.
+  const args = done.command.split(/ (?=--)/).map((text) => Object.assign(document.createElement('span'), { textContent: text }));
+  ui.command.replaceChildren(...args.flatMap((span, i) => (i ? [' ', span] : [span])));
   ui.result.hidden = false;
-  say(`Done: ${name} is ready to download.${notes.length ? ' Read the notes below it.' : ''}`);
+  const notes = done.warnings.length ? ' Read the notes below it.' : '';
+  say(`Done: ${name} is ready to download.${notes}`);
   ui.download.focus();
 }
 
@@ -366,6 +427,7 @@ async function loadSample() {
 
 function startOver() {
   files = [];
+  freezeSaid = false;
   outputsGraph = null;
   ui.result.hidden = true;
   refresh();
@@ -388,8 +450,12 @@ function wire() {
   ui.form.addEventListener('submit', freeze);
   ui.graphChoice.addEventListener('change', () => {
     chosenGraph = view.graphs.find((f) => f.name === ui.graphChoice.value) ?? chosenGraph;
-    render();
+    ui.result.hidden = true;
+    choose();
   });
+  // The suggestions show which names the field holds; the report follows once it is left.
+  ui.outputs.addEventListener('input', () => renderSuggestions(currentReport()?.ok?.suggested_outputs ?? []));
+  ui.outputs.addEventListener('change', outputsChanged);
   $('#tags').addEventListener('change', () => {
     // The tags pick which graph of a SavedModel is read: read them again.
     view.graphs.filter((f) => graphRole(f) === 'savedModel').forEach((f) => graphReports.delete(f));
@@ -399,7 +465,7 @@ function wire() {
   ui.prefixChoice.addEventListener('change', () => {
     chosenPrefix = ui.prefixChoice.value;
     ui.result.hidden = true;
-    render();
+    choose();
   });
   const hasFiles = (event) => event.dataTransfer?.types.includes('Files');
   document.addEventListener('dragover', (event) => {
@@ -418,5 +484,5 @@ function wire() {
   });
 }
 
-startWorker();
+startWorker((message) => say(message, 'error'));
 wire();

@@ -9,6 +9,14 @@ const V1_SHARD = /^(.+)-(\d{5})-of-(\d{5})$/;
 // TF's `checkpoint` state file only names the latest prefix; the newest step is picked anyway.
 const STATE_FILE = 'checkpoint';
 
+// Where each dropped file was, relative to what was dropped (`model/saved_model.pb`).
+const dropPaths = new WeakMap();
+
+/** A file's path as the user gave it: inside the chosen or dropped folder, else its name. */
+export function pathOf(file) {
+  return dropPaths.get(file) || file.webkitRelativePath || file.name;
+}
+
 /** Every file of a drop, walking into folders. */
 export async function filesFromDrop(dataTransfer) {
   // The items are only readable during the event, so take their entries first.
@@ -23,7 +31,9 @@ export async function filesFromDrop(dataTransfer) {
 
 async function walk(entry, files) {
   if (entry.isFile) {
-    files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+    const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    dropPaths.set(file, entry.fullPath.replace(/^\//, ''));
+    files.push(file);
     return;
   }
   const reader = entry.createReader();

@@ -1,21 +1,10 @@
 // The converter runs here, in a module Worker, so a large file never freezes
 // the page and a crash only ends this worker (the page starts a new one).
 // Messages in: {id, task, ...}; out: {id, result} | {id, error, fatal} | {id, progress}.
-import init, {
-  crc32cUpdate,
-  inspectGraph,
-  inspectIndex,
-  inspectV1,
-  isV1Checkpoint,
-  prepare,
-} from './pkg/tf_freeze.js';
+import init, { crc32cUpdate, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
 
 const ready = init();
 
-// The last 8 bytes of a LevelDB-style table (`.index` files and V1 checkpoints).
-const TABLE_MAGIC = [0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb];
-// Larger tables are taken for V1 checkpoints by their magic alone (the freeze checks them).
-const V1_READ_LIMIT = 256 * 1024 * 1024;
 // How often checksum progress is reported.
 const PROGRESS_BYTES = 4 * 1024 * 1024;
 
@@ -32,59 +21,28 @@ self.onmessage = async ({ data }) => {
   }
 };
 
-const bytesOf = async (blob) => new Uint8Array(await blob.arrayBuffer());
-const named = async (file) => ({ name: file.name, bytes: await bytesOf(file) });
-
+// The core reads the small files (graph, .index, V1 tables) and the few ranges
+// of .data it needs itself, from the File objects.
 const TASKS = {
-  async inspectGraph({ file, role, tags }) {
-    return inspectGraph(file.name, await bytesOf(file), role, tags);
-  },
+  /** The core's report on a graph and checkpoint (`--inspect`). */
+  inspect: ({ request }) => inspect(request),
 
-  async inspectIndex({ file }) {
-    return inspectIndex(file.name, await bytesOf(file));
-  },
-
-  async inspectV1({ files }) {
-    return inspectV1(await Promise.all(files.map(named)));
-  },
+  /** `{numShards, tensors}` of a checkpoint's .index, or of all files of a V1 one. */
+  inspectCheckpoint: ({ files }) => inspectCheckpoint(files),
 
   /** Whether a file of unknown name is a V1 checkpoint table. */
-  async sniff({ file }) {
-    if (file.size < TABLE_MAGIC.length) return false;
-    const tail = await bytesOf(file.slice(file.size - TABLE_MAGIC.length));
-    if (!TABLE_MAGIC.every((b, i) => tail[i] === b)) return false;
-    return file.size > V1_READ_LIMIT || isV1Checkpoint(await bytesOf(file));
-  },
+  sniff: ({ file }) => isV1Checkpoint(file),
 
-  async freeze(request, progress) {
-    const { graph, index, shards } = request;
-    const freeze = prepare({
-      ...request.options,
-      graph: await named(graph),
-      role: request.role,
-      tags: request.tags,
-      index: await named(index),
-      moreTables: await Promise.all(request.moreTables.map(named)),
-      prefix: request.prefix,
-      shardSizes: shards.map((file) => (file ? file.size : null)),
-    });
-    let plan;
-    try {
-      const loaded = [];
-      for (const r of freeze.reads()) {
-        loaded.push(await bytesOf(shardSlice(shards, r)));
-      }
-      plan = freeze.finish(loaded);
-    } finally {
-      freeze.free();
-    }
+  async freeze({ request, verify: check }, progress) {
+    const plan = await freeze(request);
     // Shard segments stay slices of the user's files: no weight is copied here.
+    const { shards } = request;
     const parts = plan.segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s)));
-    if (request.verify) await verify(plan, shards, progress);
+    if (check) await verify(plan, shards, progress);
     return {
       blob: new Blob(parts, { type: 'application/octet-stream' }),
-      summary: plan.summary,
-      warnings: plan.warnings,
+      report: plan.report,
+      reportJson: plan.reportJson,
     };
   },
 };

@@ -62,6 +62,17 @@ async function openPage(t) {
 
 const status = (page) => page.locator('#status').innerText();
 
+/** The core's inspect report on the sample, from the page's own wasm module. */
+function sampleReport(page) {
+  return page.evaluate(async () => {
+    const { default: init, inspect } = await import('./pkg/tf_freeze.js');
+    await init();
+    const file = async (name) => new File([await (await fetch(`sample/${name}`)).blob()], name);
+    const [graph, index] = await Promise.all([file('graph.pb'), file('model.ckpt.index')]);
+    return inspect({ graph, role: 'graph', tags: '', index, moreTables: [], prefix: 'model.ckpt', outputNodes: '' });
+  });
+}
+
 /** Waits until the files are read and a freeze can start. */
 async function waitReady(page) {
   await page.waitForFunction(() => /^Found \d+ variables/.test(document.querySelector('#status').textContent));
@@ -106,8 +117,8 @@ test('"Try a sample" freezes to exactly what TensorFlow wrote', async (t) => {
   await waitReady(page);
   assert.equal(await page.inputValue('#outputs'), fixture('mlp_binary').args.output_node_names);
   assert.match(await page.locator('#graph-info').innerText(), /binary GraphDef, \d+ nodes/);
-  assert.match(await page.locator('#variables').innerText(), /hidden1\/weights\s+float\s+\[4,8\]\s+128 bytes/);
-  assert.match(await page.locator('#inputs').innerText(), /^x \(float, \[\?,4\]\)$/);
+  assert.match(await page.locator('#variables').innerText(), /hidden1\/weights\s+float32\s+\[4,8\]\s+128 bytes\s+yes/);
+  assert.match(await page.locator('#inputs').innerText(), /^x \(float32, \[\?,4\]\)$/);
   const { name, bytes } = await freezeAndDownload(page);
   assert.equal(name, 'model.ckpt_frozen.pb');
   assert.ok(bytes.equals(golden('mlp_binary')), 'the download differs from tf_frozen.pb');
@@ -254,7 +265,7 @@ test('a worker that dies is restarted, and the page says so', async (t) => {
 test('a V1 checkpoint freezes like the same values in V2', async (t) => {
   const page = await openPage(t);
   const dir = join(FIXTURES, 'mlp_binary');
-  const buffer = await v1Checkpoint(join(DIST, 'pkg'), dir);
+  const buffer = await v1Checkpoint(join(DIST, 'pkg'), dir, (await sampleReport(page)).variables);
   await page.setInputFiles('#files', [
     { name: 'graph.pb', mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, 'graph.pb')) },
     { name: 'model.ckpt', mimeType: 'application/octet-stream', buffer },
@@ -284,4 +295,149 @@ test('of several checkpoints the newest step is chosen, and names the download',
   const { name, bytes } = await freezeAndDownload(page);
   assert.equal(name, 'model.ckpt-1000_frozen.pb');
   assert.ok(bytes.equals(golden('mlp_binary')));
+});
+
+/** Drops files on the page as a user's drag and drop does. */
+async function dropFiles(page, paths) {
+  const files = paths.map((path) => ({ name: path.split('/').pop(), bytes: [...readFileSync(path)] }));
+  await page.evaluate((files) => {
+    const transfer = new DataTransfer();
+    for (const { name, bytes } of files) transfer.items.add(new File([Uint8Array.from(bytes)], name));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, files);
+}
+
+test('after a drop the core report lists the variables and suggests probs first', async (t) => {
+  const page = await openPage(t);
+  await dropFiles(page, inputFiles(join(FIXTURES, 'mlp_binary')));
+  await waitReady(page);
+  const rows = await page.locator('#variables tbody tr').allInnerTexts();
+  const names = ['global_step', 'hidden1/biases', 'hidden1/weights', 'hidden2/biases', 'hidden2/weights', 'logits/biases', 'logits/weights'];
+  assert.deepEqual(rows.map((r) => r.split('\t')[0]), names);
+  assert.ok(rows.every((r) => r.endsWith('\tyes')), rows.join('\n'));
+  assert.match(rows[0], /^global_step\tint64\tscalar\t8 bytes\tyes$/);
+  assert.match(await page.locator('#graph-info').innerText(), /^binary GraphDef, 90 nodes$/);
+
+  const first = page.locator('#suggestions li').first();
+  assert.equal(await first.locator('button').innerText(), 'probs');
+  assert.match(await first.innerText(), /^probs Softmax, float32: nothing consumes it; reads 'x', 6 variables$/);
+  assert.equal(await page.inputValue('#outputs'), 'probs');
+  assert.equal(await first.locator('button').getAttribute('aria-pressed'), 'true');
+  assert.ok(await page.locator('#problems-box').isHidden());
+
+  // A suggestion takes its name out of the field, and puts it back.
+  await first.locator('button').click();
+  assert.equal(await page.inputValue('#outputs'), '');
+  assert.equal(await page.locator('#suggestions button').first().getAttribute('aria-pressed'), 'false');
+  await page.locator('#suggestions button').first().click();
+  assert.equal(await page.inputValue('#outputs'), 'probs');
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('mlp_binary')));
+});
+
+test('a checkpoint of another model gets its problems listed in sentences', async (t) => {
+  const page = await openPage(t);
+  const other = join(FIXTURES, 'two_shards');
+  await page.setInputFiles('#files', [
+    join(FIXTURES, 'mlp_binary', 'graph.pb'),
+    ...['model.ckpt.index', 'model.ckpt.data-00000-of-00002', 'model.ckpt.data-00001-of-00002'].map((f) => join(other, f)),
+  ]);
+  await waitReady(page);
+  await page.locator('#problems-box').waitFor({ state: 'visible' });
+  const problems = await page.locator('#problems li').allInnerTexts();
+  assert.equal(problems.length, 9, problems.join('\n'));
+  assert.equal(problems[0], "The outputs need variable 'hidden1/weights' but the checkpoint has no key 'hidden1/weights'.");
+  assert.match(problems.at(-1), /^The checkpoint holds 'shard1\/w' but no variable of the graph restores from it/);
+  assert.match(await status(page), /^Found 7 variables\. 9 problems are listed below them\./);
+  assert.deepEqual(
+    (await page.locator('#variables tbody tr').allInnerTexts()).map((r) => r.split('\t').at(-1)),
+    ['no', 'no', 'no'],
+  );
+});
+
+test('replacing a placeholder by a constant changes the result, and the change is listed', async (t) => {
+  const page = await openPage(t);
+  await page.setInputFiles('#files', inputFiles(join(FIXTURES, 'cond_v1_resource')));
+  await waitReady(page);
+  assert.match(await page.locator('#inputs').innerText(), /^pred \(bool, scalar\), x \(float32, \[3\]\)$/);
+  await page.fill('#outputs', 'out_select');
+  const plain = await freezeAndDownload(page);
+  assert.equal(await page.locator('#result-inputs').innerText(), 'pred, x');
+  assert.ok(await page.locator('#changes-box').isHidden());
+
+  await page.click('#cleanup summary');
+  await page.fill('#placeholder-to-const', 'pred');
+  await page.click('#freeze');
+  await page.locator('#status.error').waitFor();
+  assert.match(await status(page), /^Replace placeholders by constants: 'pred' is not name=value/);
+
+  await page.fill('#placeholder-to-const', 'pred=true');
+  const cleaned = await freezeAndDownload(page);
+  assert.ok(!cleaned.bytes.equals(plain.bytes), 'the cleanup changed nothing');
+  assert.equal(cleaned.name, plain.name);
+  assert.equal(await page.locator('#result-inputs').innerText(), 'x');
+  assert.deepEqual(await page.locator('#changes li').allInnerTexts(), ["'pred': Placeholder → Const bool true"]);
+  assert.match(await page.locator('#command').innerText(), / --placeholder_to_const=pred=true /);
+});
+
+test('the freeze report shows the command line, and report.json parses', async (t) => {
+  const page = await openPage(t);
+  await page.click('#sample');
+  await waitReady(page);
+  await page.uncheck('#clear-devices');
+  const { bytes } = await freezeAndDownload(page);
+  const command =
+    'freeze_graph --input_graph=graph.pb --input_binary=true --input_checkpoint=model.ckpt ' +
+    '--output_node_names=probs --output_graph=model.ckpt_frozen.pb --clear_devices=false --report=report.json';
+  assert.equal(await page.locator('#command').innerText(), command);
+  assert.match(await page.locator('#frozen').innerText(), /hidden1\/weights\s+float32\s+\[4,8\]\s+128 bytes/);
+  assert.equal(await page.locator('#result-outputs').innerText(), 'probs');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-report')]);
+  assert.equal(download.suggestedFilename(), 'report.json');
+  const report = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(report.command, command);
+  assert.deepEqual(report.outputs, ['probs']);
+  assert.deepEqual(report.inputs, ['x']);
+  assert.equal(report.output_bytes, bytes.length);
+  assert.deepEqual(
+    report.variables_frozen.map((v) => v.name).sort(),
+    ['hidden1/biases', 'hidden1/weights', 'hidden2/biases', 'hidden2/weights', 'logits/biases', 'logits/weights'],
+  );
+  assert.equal(report.variables_frozen.find((v) => v.name === 'hidden1/weights').bytes, 128);
+});
+
+test('the suggestions and the cleanup options work from the keyboard', async (t) => {
+  const page = await openPage(t);
+  const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent);
+  const tabTo = async (target) => {
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      if ((await focused()) === target) return;
+    }
+    assert.fail(`Tab never reached ${target}`);
+  };
+  await page.setInputFiles('#files', inputFiles(join(FIXTURES, 'cond_v1_resource')));
+  await waitReady(page);
+  await page.focus('#choose');
+  await tabTo('out_read');
+  await page.keyboard.press('Space');
+  assert.equal(await page.inputValue('#outputs'), 'out_read_not,out_read');
+  assert.equal(await focused(), 'out_read', 'the pressed suggestion keeps the focus');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.inputValue('#outputs'), 'out_read');
+  await tabTo('Inference cleanup');
+  await page.keyboard.press('Enter');
+  await tabTo('placeholder-to-const');
+  await page.keyboard.type('pred=false');
+  await tabTo('freeze');
+  await page.keyboard.press('Enter');
+  await page.locator('#result').waitFor({ state: 'visible' });
+  assert.equal(await focused(), 'download');
+  assert.deepEqual(await page.locator('#changes li').allInnerTexts(), ["'pred': Placeholder → Const bool false"]);
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'download-report');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  assert.deepEqual(JSON.parse(readFileSync(await download.path(), 'utf8')).changes, ["'pred': Placeholder → Const bool false"]);
 });

@@ -6,21 +6,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const DTYPES = { float: { id: 1, field: 5 }, int64: { id: 9, field: 10 } };
+const DTYPES = { float32: { id: 1, field: 5 }, int64: { id: 9, field: 10 } };
 const TABLE_MAGIC = [0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb];
 
-/** The V1 table holding the tensors of `<dir>/model.ckpt` (float and int64 only). */
-export async function v1Checkpoint(pkg, dir) {
-  const { initSync, crc32cUpdate, inspectIndex } = await import(join(pkg, 'tf_freeze.js'));
+/**
+ * The V1 table holding the tensors of `<dir>/model.ckpt` (float32 and int64
+ * only); `variables` are the checkpoint's entries as the core's inspect report
+ * lists them (`{name, dtype, shape, bytes}`, in key order).
+ */
+export async function v1Checkpoint(pkg, dir, variables) {
+  const { initSync, crc32cUpdate } = await import(join(pkg, 'tf_freeze.js'));
   initSync({ module: readFileSync(join(pkg, 'tf_freeze_bg.wasm')) });
-  const { tensors } = inspectIndex('model.ckpt.index', readFileSync(join(dir, 'model.ckpt.index')));
   const data = readFileSync(join(dir, 'model.ckpt.data-00000-of-00001'));
   let offset = 0; // a single-shard V2 checkpoint stores its tensors in key order
-  const entries = tensors.map((t) => {
-    const bytes = data.subarray(offset, (offset += t.size));
-    const dims = JSON.parse(t.shape);
+  const entries = variables.map((t) => {
+    const bytes = data.subarray(offset, (offset += t.bytes));
+    const dims = t.shape;
     const slice = dims.map(() => len(1, [])); // full extents: no start, no length
-    const value = t.dtype === 'float' ? [...bytes] : int64Varints(bytes);
+    const value = t.dtype === 'float32' ? [...bytes] : int64Varints(bytes);
     const saved = len(2, [...len(1, utf8(t.name)), ...len(2, slice.flat()), ...len(3, len(DTYPES[t.dtype].field, value))]);
     const meta = [...len(1, utf8(t.name)), ...len(2, dims.flatMap((d) => len(2, varintField(1, d)))),
       ...varintField(3, DTYPES[t.dtype].id), ...len(4, slice.flat())];

@@ -163,3 +163,42 @@ fn placeholder_to_const_replaces_a_scalar_and_refuses_unknown_shapes() {
     );
     assert!(!tmp.path().join("g.pb").exists());
 }
+
+#[test]
+fn inspect_of_a_tf2_saved_model_starts_from_its_signature() {
+    let dir = fixture("tf2_saved_model").join("saved_model");
+    let out = run(&[
+        format!("--input_saved_model_dir={}", dir.display()),
+        "--inspect".into(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["suggested_outputs"][0]["name"],
+        "StatefulPartitionedCall"
+    );
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter_map(|i| i["name"].as_str())
+        .collect();
+    assert_eq!(inputs, ["serving_default_ids", "serving_default_x"]);
+    // The object graph is metadata, not an unused weight; the saver's calls are no outputs.
+    assert!(
+        report["problems"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        report["problems"]
+    );
+    let names: Vec<&str> = report["suggested_outputs"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"StatefulPartitionedCall_1"), "{names:?}");
+}

@@ -58,19 +58,111 @@ pub(super) fn use_shadows(
 /// variables out.
 pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<crate::inspect::Report> {
     let loaded = load_graphs(request, request.input_binary)?;
-    let index = BundleIndex::parse(
-        request.checkpoint.index.name,
-        request.checkpoint.index.bytes,
-    )
-    .ok();
+    let index = match v1_checkpoint(&request.checkpoint) {
+        Ok(Some(v1)) => Some(v1_as_index(&v1)),
+        _ => BundleIndex::parse(
+            request.checkpoint.index.name,
+            request.checkpoint.index.bytes,
+        )
+        .ok(),
+    };
     let outputs: Vec<String> = request
         .options
         .output_node_names
         .iter()
         .filter_map(|n| crate::inspect::resolve_output(&loaded.graph, n).ok())
         .collect();
-    let chosen = (!outputs.is_empty()).then_some(outputs.as_slice());
-    Ok(crate::inspect::inspect(&loaded, index.as_ref(), chosen))
+    // A SavedModel's serving signature names its outputs when the user did not.
+    let signature = (loaded.kind == graph::GraphKind::SavedModel)
+        .then(|| {
+            loaded
+                .meta_graph
+                .as_ref()
+                .and_then(graph::signature_outputs)
+        })
+        .flatten()
+        .map(|(_, names)| names)
+        .unwrap_or_default();
+    let chosen = if outputs.is_empty() {
+        &signature
+    } else {
+        &outputs
+    };
+    let chosen = (!chosen.is_empty()).then_some(chosen.as_slice());
+    let mut report = crate::inspect::inspect(&loaded, index.as_ref(), chosen);
+    if loaded.kind == graph::GraphKind::SavedModel {
+        signature_first(&loaded, &mut report);
+    }
+    Ok(report)
+}
+
+/// A V1 checkpoint's tensors as index entries, for the report's variables.
+fn v1_as_index(v1: &V1Checkpoint) -> BundleIndex {
+    let entries = v1
+        .tensor_names()
+        .into_iter()
+        .filter_map(|name| {
+            let (dtype, shape) = v1.dtype_and_shape(&name)?;
+            let size = bundle::num_elements(&shape)
+                .zip(bundle::element_size(dtype))
+                .and_then(|(n, s)| n.checked_mul(s))
+                .and_then(|b| i64::try_from(b).ok())
+                .unwrap_or(0);
+            let entry = crate::proto::BundleEntryProto {
+                dtype,
+                shape: Some(shape),
+                size,
+                ..Default::default()
+            };
+            Some((name.into_bytes(), entry))
+        })
+        .collect();
+    BundleIndex {
+        header: Default::default(),
+        entries,
+    }
+}
+
+/// In a SavedModel the serving signature says what the outputs are; the
+/// saver's own calls are never outputs.
+fn signature_first(loaded: &LoadedGraph, report: &mut crate::inspect::Report) {
+    let saver_nodes: Vec<&str> = loaded
+        .saver_def
+        .iter()
+        .flat_map(|s| [s.save_tensor_name.as_str(), s.restore_op_name.as_str()])
+        .map(node_name)
+        .collect();
+    report
+        .suggested_outputs
+        .retain(|s| !saver_nodes.contains(&s.name.as_str()));
+    let Some((signature, names)) = loaded
+        .meta_graph
+        .as_ref()
+        .and_then(graph::signature_outputs)
+    else {
+        return;
+    };
+    for name in names.iter().rev() {
+        let existing = report
+            .suggested_outputs
+            .iter()
+            .position(|s| &s.name == name);
+        let mut suggestion = match existing {
+            Some(i) => report.suggested_outputs.remove(i),
+            None => match loaded.graph.node.iter().find(|n| &n.name == name) {
+                Some(node) => crate::inspect::SuggestedOutput {
+                    name: name.clone(),
+                    op: node.op.clone(),
+                    dtype: None,
+                    shape: None,
+                    reason: String::new(),
+                },
+                None => continue,
+            },
+        };
+        suggestion.reason = format!("the output of signature '{signature}'");
+        report.suggested_outputs.insert(0, suggestion);
+    }
 }
 
 pub(super) fn load_graphs(

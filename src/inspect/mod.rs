@@ -203,7 +203,12 @@ pub fn inspect(
     if let Some(index) = index {
         let used = check_variables(&ix, index, &sources, &needed, &mut problems);
         variables = checkpoint_variables(index, &used);
-        for unused in variables.iter().filter(|v| !v.used_by_graph) {
+        // The object graph of a TF2 checkpoint is metadata, not a weight.
+        let metadata = |name: &str| name == "_CHECKPOINTABLE_OBJECT_GRAPH";
+        for unused in variables
+            .iter()
+            .filter(|v| !v.used_by_graph && !metadata(&v.name))
+        {
             problems.push(problem(
                 ProblemKind::UnusedEntry,
                 &unused.name,

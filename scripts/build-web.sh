@@ -29,5 +29,38 @@ node -e '
   fs.writeFileSync(process.argv[2], JSON.stringify(sample, null, 2) + "\n");
 ' "$sample/fixture.json" "$out/sample/sample.json"
 
+# For static hosts that read a `_headers` file (Netlify, Cloudflare Pages): the
+# page's Content-Security-Policy as a header too, which also covers the workers.
+node - www/index.html "$out/_headers" <<'JS'
+const fs = require('fs');
+const [, , page, headers] = process.argv;
+const meta = fs.readFileSync(page, 'utf8').match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/);
+if (!meta) throw new Error(`${page} has no Content-Security-Policy <meta>`);
+fs.writeFileSync(headers, `/*\n  Content-Security-Policy: ${meta[1]}\n`);
+JS
+
+# Offline use: sw.js precaches every file of the site, in a cache named after a
+# hash of them all (and of sw.js), so each new build replaces the old cache.
+node - "$out" <<'JS'
+const fs = require('fs');
+const { join } = require('path');
+const { createHash } = require('crypto');
+const out = process.argv[2];
+const files = fs
+  .readdirSync(out, { recursive: true })
+  .filter((f) => !['sw.js', '_headers'].includes(f) && fs.statSync(join(out, f)).isFile())
+  .sort();
+const hash = createHash('sha256');
+for (const f of ['sw.js', ...files]) hash.update(`${f}\0`).update(fs.readFileSync(join(out, f)));
+const id = hash.digest('hex').slice(0, 16);
+const stamped = fs
+  .readFileSync(join(out, 'sw.js'), 'utf8')
+  .replace("const BUILD_ID = 'unstamped';", `const BUILD_ID = '${id}';`)
+  .replace('const FILES = [];', `const FILES = ${JSON.stringify(files, null, 2)};`);
+if (!stamped.includes(id) || !stamped.includes('"index.html"')) throw new Error('sw.js: stamping failed');
+fs.writeFileSync(join(out, 'sw.js'), stamped);
+console.log(`build-web: sw.js precaches ${files.length} files as build ${id}`);
+JS
+
 wasm="$out/pkg/tf_freeze_bg.wasm"
 echo "build-web: $out ready; $(basename "$wasm") is $(wc -c <"$wasm") bytes ($(gzip -9c "$wasm" | wc -c) gzipped)"

@@ -484,5 +484,16 @@ function wire() {
   });
 }
 
+/** Once visited, the page works offline: sw.js keeps its files (not over file://). */
+function keepOffline() {
+  if (!/^https?:$/.test(location.protocol) || !('serviceWorker' in navigator)) return;
+  // After the page's own loads, so the precaching does not slow the first visit.
+  window.addEventListener('load', () => {
+    const register = navigator.serviceWorker.register('sw.js', { scope: './' });
+    register.catch((err) => console.warn(`No offline use: ${err.message}`));
+  });
+}
+
 startWorker((message) => say(message, 'error'));
 wire();
+keepOffline();

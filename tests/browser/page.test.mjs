@@ -7,23 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
 import { serve } from './server.mjs';
 import { v1Checkpoint } from './v1_table.mjs';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DIST = join(ROOT, 'www/dist');
-const FIXTURES = join(ROOT, 'tests/fixtures');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { DIST, FIXTURES, fixture, freezeAndDownload, golden, goldenPath, launch, openSite, status, waitReady } from './harness.mjs';
 
 let server;
 let browser;
@@ -31,7 +18,7 @@ let browser;
 before(async () => {
   assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
   server = await serve(DIST);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launch();
 });
 
 after(async () => {
@@ -39,28 +26,7 @@ after(async () => {
   await server?.close();
 });
 
-/** A fresh page; when the test ends, checks that every request stayed on the origin. */
-async function openPage(t) {
-  const context = await browser.newContext({ acceptDownloads: true });
-  const requests = [];
-  const errors = [];
-  context.on('request', (request) => requests.push(request.url()));
-  const page = await context.newPage();
-  page.on('pageerror', (error) => errors.push(error.message));
-  // Content-Security-Policy refusals and failed loads show up as console errors.
-  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-  t.after(async () => {
-    await context.close();
-    const { origin } = server;
-    const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`blob:${origin}/`));
-    assert.deepEqual(foreign, [], 'requests left the origin');
-    assert.deepEqual(errors, [], 'errors in the page');
-  });
-  await page.goto(`${server.origin}/`);
-  return page;
-}
-
-const status = (page) => page.locator('#status').innerText();
+const openPage = (t) => openSite(t, browser, server);
 
 /** The core's inspect report on the sample, from the page's own wasm module. */
 function sampleReport(page) {
@@ -72,36 +38,6 @@ function sampleReport(page) {
     return inspect({ graph, role: 'graph', tags: '', index, moreTables: [], prefix: 'model.ckpt', outputNodes: '' });
   });
 }
-
-/** Waits until the files are read and a freeze can start. */
-async function waitReady(page) {
-  await page.waitForFunction(() => /^Found \d+ variables/.test(document.querySelector('#status').textContent));
-}
-
-/** Presses Freeze and returns the download's name and bytes. */
-async function freezeAndDownload(page) {
-  await page.click('#freeze');
-  await page.locator('#result').waitFor({ state: 'visible' });
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
-  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
-}
-
-const fixture = (name) => JSON.parse(readFileSync(join(FIXTURES, name, 'fixture.json'), 'utf8'));
-/**
- * What a fixture must freeze to, as in the Rust tests: `expected_frozen.pb` (our
- * output, checked by running it in TensorFlow) where TF fails or writes a graph
- * that does not run, else TF's own `tf_frozen.pb`.
- */
-function goldenPath(name) {
-  const expected = join(FIXTURES, name, 'expected_frozen.pb');
-  if (existsSync(expected)) return expected;
-  const tf = join(FIXTURES, name, 'tf_frozen.pb');
-  const meta = fixture(name);
-  // A graph that keeps variables on purpose (allow or deny list) cannot run frozen.
-  const valid = meta.tf_frozen_runs !== false || meta.tf_frozen_remaining_variables?.length > 0;
-  return meta.tf_freeze?.ok && valid && existsSync(tf) ? tf : null;
-}
-const golden = (name) => readFileSync(goldenPath(name));
 
 /** The input files of a fixture folder, as a user would pick them. */
 function inputFiles(dir) {

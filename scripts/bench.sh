@@ -125,3 +125,12 @@ shopt -s nullglob
 for wasm in www/dist/pkg/*.wasm; do
   echo "Web build: $(basename "$wasm") is $(stat -c %s "$wasm") bytes, $(gzip -9 -c "$wasm" | wc -c) gzipped."
 done
+
+# The page in Chromium on the same checkpoint: files in to download ready.
+if [ -f www/dist/index.html ] && [ -x /usr/bin/chromium ] && [ -d node_modules/playwright-core ]; then
+  echo
+  node scripts/bench_page.mjs "$BENCH_DIR"
+else
+  echo
+  echo "Page benchmark skipped: run 'make web' first (it needs the built site, node_modules and /usr/bin/chromium)."
+fi

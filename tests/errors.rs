@@ -349,7 +349,8 @@ fn variable_shape_differs_from_checkpoint() {
         &[
             "conv1/weights",
             "has shape [5, 3",
-            "checkpoint entry 'conv1/weights' has shape [3, 3",
+            "checkpoint entry 'conv1/weights' in ",
+            "model.ckpt.index has shape [3, 3",
         ],
     );
 }
@@ -364,7 +365,8 @@ fn variable_dtype_differs_from_checkpoint() {
         &err,
         &[
             "conv1/weights",
-            "the variable is double but checkpoint entry 'conv1/weights' is float",
+            "the variable is double but checkpoint entry 'conv1/weights' in ",
+            "model.ckpt.index is float",
         ],
     );
 }

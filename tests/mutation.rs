@@ -160,7 +160,7 @@ fn check(original: &Files, cases: Vec<Case>) -> Vec<String> {
             }
             Ok(Err(message)) => {
                 refused += 1;
-                if !names.iter().any(|n| message.contains(n.as_str())) && !known_gap(&message) {
+                if !names.iter().any(|n| message.contains(n.as_str())) {
                     failures.push(format!("{label}: the error names no file: {message}"));
                 }
             }
@@ -178,14 +178,6 @@ fn check(original: &Files, cases: Vec<Case>) -> Vec<String> {
         total.elapsed()
     );
     failures
-}
-
-/// A known gap: an entry whose dtype or shape disagrees with its variable is
-/// refused with a message naming the variable and the checkpoint entry
-/// ("w: the variable is float but checkpoint entry 'w' is string"), but not
-/// the `.index` file. Remove this exception once that message names the file.
-fn known_gap(message: &str) -> bool {
-    message.contains("but checkpoint entry '")
 }
 
 fn assert_none(failures: Vec<String>) {

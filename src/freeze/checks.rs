@@ -131,17 +131,19 @@ pub(super) fn should_convert(name: &str, options: &FreezeOptions) -> bool {
 
 pub(super) fn check_entry(
     node: &NodeDef,
+    file: &str,
     key: &str,
     entry: &BundleEntryProto,
     dtype: i32,
 ) -> Result<()> {
     let stored = entry.shape.as_ref().map(dims).unwrap_or_default();
-    check_value(node, key, entry.dtype, &stored, dtype)
+    check_value(node, file, key, entry.dtype, &stored, dtype)
 }
 
 /// The checkpoint's dtype and shape for a variable must be the graph's.
 pub(super) fn check_value(
     node: &NodeDef,
+    file: &str,
     key: &str,
     stored_dtype: i32,
     stored: &[i64],
@@ -151,7 +153,7 @@ pub(super) fn check_value(
         return Err(Error::mismatch(
             &node.name,
             format!(
-                "the variable is {} but checkpoint entry '{key}' is {}",
+                "the variable is {} but checkpoint entry '{key}' in {file} is {}",
                 dtype_name(dtype),
                 dtype_name(stored_dtype)
             ),
@@ -165,7 +167,7 @@ pub(super) fn check_value(
         if fully_defined && declared != stored {
             return Err(Error::mismatch(
                 &node.name,
-                format!("the variable has shape {declared:?} but checkpoint entry '{key}' has shape {stored:?}"),
+                format!("the variable has shape {declared:?} but checkpoint entry '{key}' in {file} has shape {stored:?}"),
             ));
         }
     }

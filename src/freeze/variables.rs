@@ -58,7 +58,13 @@ impl<'a> Freezer<'a, '_> {
             return self.freeze_from_v1(v1, index, &node, dtype);
         }
         let (key, entry) = self.entry_for(&node)?;
-        check_entry(&node, &key, entry, dtype)?;
+        check_entry(
+            &node,
+            self.request.checkpoint.index.name,
+            &key,
+            entry,
+            dtype,
+        )?;
         let shape = entry.shape.clone().unwrap_or_default();
         let elements = bundle::num_elements(&shape)
             .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
@@ -112,7 +118,14 @@ impl<'a> Freezer<'a, '_> {
                 .collect(),
             None => full_dims,
         };
-        check_value(node, &key, stored_dtype, &dims, dtype)?;
+        check_value(
+            node,
+            self.request.checkpoint.index.name,
+            &key,
+            stored_dtype,
+            &dims,
+            dtype,
+        )?;
         let shape = crate::proto::TensorShapeProto {
             dim: dims
                 .iter()

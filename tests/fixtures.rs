@@ -195,27 +195,3 @@ fn object_based_checkpoint_without_graph_is_explained() {
     assert!(run.stderr.contains("tf.saved_model.save"), "{}", run.stderr);
     assert!(run.output.is_none());
 }
-
-#[test]
-#[ignore = "scan of every fixture, for development"]
-fn scan_all() {
-    let mut report = Vec::new();
-    for entry in std::fs::read_dir(fixtures_dir()).expect("dir").flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !entry.path().join("fixture.json").exists() {
-            continue;
-        }
-        let meta = fixture(&name);
-        let run = freeze(&flags(&name, &meta));
-        let tf = std::fs::read(entry.path().join("tf_frozen.pb")).ok();
-        let verdict = match (&run.output, &tf) {
-            (Some(a), Some(b)) if a == b => "IDENTICAL".to_string(),
-            (Some(_), Some(_)) => "DIFFERS".to_string(),
-            (Some(_), None) => "ours only".to_string(),
-            (None, _) => format!("FAILED {}", run.stderr.trim()),
-        };
-        report.push(format!("{name}: {verdict}"));
-    }
-    report.sort();
-    println!("{}", report.join("\n"));
-}

@@ -275,6 +275,12 @@ pub fn signature_outputs(meta: &MetaGraphDef) -> Option<(String, Vec<String>)> {
                 .then(|| usable.first().copied())
                 .flatten()
         })?;
+    let names = output_nodes(signature);
+    (!names.is_empty()).then(|| (key.clone(), names))
+}
+
+/// The nodes a signature's outputs come from, once each, in key order.
+pub fn output_nodes(signature: &crate::proto::SignatureDef) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for info in signature.outputs.values() {
         if let Some(crate::proto::tensor_info::Encoding::Name(tensor)) = &info.encoding {
@@ -284,7 +290,7 @@ pub fn signature_outputs(meta: &MetaGraphDef) -> Option<(String, Vec<String>)> {
             }
         }
     }
-    (!names.is_empty()).then(|| (key.clone(), names))
+    names
 }
 
 /// Loads a `SaverDef` file (`--input_saver`), binary or text.

@@ -70,8 +70,6 @@ pub struct Summary {
     pub inputs: Vec<String>,
     /// What the opt-in cleanups changed.
     pub changes: Vec<String>,
-    /// Variables turned into constants.
-    pub variables_frozen: usize,
     /// Nodes in the frozen graph.
     pub nodes_kept: usize,
     /// Nodes of the input graph left out.
@@ -91,6 +89,13 @@ pub struct Plan {
     pub data_files: Vec<String>,
     /// Things the user should know that did not stop the freeze.
     pub warnings: Vec<String>,
+}
+
+impl Summary {
+    /// How many variables became constants.
+    pub fn variables_frozen(&self) -> usize {
+        self.frozen.len()
+    }
 }
 
 impl Plan {
@@ -135,6 +140,24 @@ impl Plan {
         )
     }
 
+    /// Compares the crc32c computed over a shard segment's bytes with the one
+    /// the checkpoint stores, naming the data file and tensor when they differ.
+    pub fn check_crc(&self, shard: u32, tensor: &str, stored: u32, computed: u32) -> Result<()> {
+        if computed == stored {
+            return Ok(());
+        }
+        Err(Error::Checksum {
+            file: self
+                .data_files
+                .get(shard as usize)
+                .cloned()
+                .unwrap_or_default(),
+            what: format!("tensor '{tensor}'"),
+            stored,
+            computed,
+        })
+    }
+
     /// The whole output in memory, given a way to read shard ranges. Meant for
     /// small graphs and tests; the CLI and page stream instead.
     pub fn to_bytes(
@@ -153,19 +176,7 @@ impl Plan {
                     tensor,
                 } => {
                     let bytes = read(*shard, *offset, *len)?;
-                    let computed = crc32c::crc32c(&bytes);
-                    if computed != *crc32c {
-                        return Err(Error::Checksum {
-                            file: self
-                                .data_files
-                                .get(*shard as usize)
-                                .cloned()
-                                .unwrap_or_default(),
-                            what: format!("tensor '{tensor}'"),
-                            stored: *crc32c,
-                            computed,
-                        });
-                    }
+                    self.check_crc(*shard, tensor, *crc32c, crc32c::crc32c(&bytes))?;
                     out.extend_from_slice(&bytes);
                 }
             }

@@ -20,8 +20,8 @@ use crate::{Checkpoint, FreezeOptions, FreezeRequest, InputFile, Plan, Segment};
 /// Tables larger than this are taken for V1 checkpoints by their magic alone
 /// (the freeze checks them), so sniffing never reads a huge file whole.
 const V1_SNIFF_LIMIT: u64 = 256 * 1024 * 1024;
-/// A table's footer: the last 48 bytes of every `.index` and V1 table file.
-const FOOTER_LEN: u64 = 48;
+/// A table's footer: the last bytes of every `.index` and V1 table file.
+const FOOTER_LEN: u64 = bundle::FOOTER_LEN as u64;
 
 #[wasm_bindgen(start)]
 fn start() {

@@ -18,6 +18,7 @@ pub(crate) use moving_averages::moving_average_keys;
 pub use moving_averages::use_moving_averages;
 pub use placeholders::{parse_assignments, placeholder_to_const};
 pub use ref_ops::fix_ref_ops;
+pub(crate) use ref_ops::is_fixable;
 pub use training::{bypass_dropout, drop_check_numerics, strip_training_nodes};
 
 /// A `type` attr: the placeholder and input-queue rewrites both write one.

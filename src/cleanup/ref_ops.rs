@@ -3,7 +3,7 @@
 use crate::proto::GraphDef;
 
 /// The value form of each reference op (core/ops/state_ops.cc, control_flow_ops.cc).
-const REF_REWRITES: [(&str, &str); 9] = [
+pub(crate) const REF_REWRITES: [(&str, &str); 9] = [
     ("RefSwitch", "Switch"),
     ("RefEnter", "Enter"),
     ("RefExit", "Exit"),
@@ -14,6 +14,11 @@ const REF_REWRITES: [(&str, &str); 9] = [
     ("AssignAdd", "Add"),
     ("Assign", "Identity"),
 ];
+
+/// True for an op [`fix_ref_ops`] rewrites.
+pub(crate) fn is_fixable(op: &str) -> bool {
+    REF_REWRITES.iter().any(|(from, _)| *from == op)
+}
 
 /// Rewrites reference ops into their value forms, the fix for TF1 batch norm's
 /// "Input 0 of node .../RefSwitch was passed float from ... incompatible with

@@ -253,19 +253,7 @@ pub(super) fn output_names(
             let signatures = loaded.meta_graph.iter().flat_map(|m| &m.signature_def);
             let listed: Vec<String> = signatures
                 .filter(|(key, _)| !key.starts_with("__"))
-                .map(|(key, sig)| {
-                    let outputs: Vec<String> = sig
-                        .outputs
-                        .values()
-                        .filter_map(|info| match &info.encoding {
-                            Some(crate::proto::tensor_info::Encoding::Name(n)) => {
-                                Some(node_name(n).to_owned())
-                            }
-                            _ => None,
-                        })
-                        .collect();
-                    format!("{key} -> {}", outputs.join(","))
-                })
+                .map(|(key, sig)| format!("{key} -> {}", graph::output_nodes(sig).join(",")))
                 .collect();
             if !listed.is_empty() {
                 message.push_str(&format!(

@@ -165,7 +165,6 @@ impl Prepared {
                 outputs: self.outputs,
                 inputs: self.inputs,
                 changes: self.changes,
-                variables_frozen: self.pending.len(),
                 nodes_kept: self.graph.node.len(),
                 nodes_removed: self.input_nodes.saturating_sub(self.graph.node.len()),
                 output_bytes,
@@ -323,6 +322,7 @@ impl<'a> Freezer<'a, '_> {
             .collect();
         let original = self.graph.library.clone().unwrap_or_default();
         let mut library = Library::new(original.function.clone());
+        let consumers = propagate::consumers(&self.graph.node);
         // Every variable the checkpoint cannot give is named, not just the first.
         let mut mismatches: Vec<Error> = Vec::new();
         for index in variables {
@@ -336,6 +336,7 @@ impl<'a> Freezer<'a, '_> {
             };
             propagate::from_variable(
                 &mut self.graph.node,
+                &consumers,
                 &mut self.appended,
                 &mut library,
                 &name,

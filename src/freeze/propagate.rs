@@ -56,9 +56,11 @@ enum Body<'f> {
 
 /// For each producing node name, its data consumers: (consumer, input
 /// position, output index of the producer).
-type Consumers = HashMap<String, Vec<(usize, usize, usize)>>;
+pub(super) type Consumers = HashMap<String, Vec<(usize, usize, usize)>>;
 
-fn consumers(nodes: &[NodeDef]) -> Consumers {
+/// Built once per body: the rewrites keep every data edge (a rewritten node
+/// keeps its data inputs, and added inputs name nodes no variable reaches).
+pub(super) fn consumers(nodes: &[NodeDef]) -> Consumers {
     let mut map: Consumers = HashMap::new();
     for (i, node) in nodes.iter().enumerate() {
         for (position, input) in node.input.iter().enumerate() {
@@ -78,27 +80,26 @@ fn consumers(nodes: &[NodeDef]) -> Consumers {
 /// needs in the main graph (gather axes) are pushed to `appended`.
 pub(super) fn from_variable(
     nodes: &mut [NodeDef],
+    map: &Consumers,
     appended: &mut Vec<NodeDef>,
     library: &mut Library,
     variable: &str,
     value: &Value,
 ) -> Result<()> {
-    let start: Vec<(usize, usize)> = consumers(nodes)
-        .get(variable)
-        .map(|c| c.iter().map(|&(i, p, _)| (i, p)).collect())
-        .unwrap_or_default();
-    walk(nodes, Body::Main, appended, library, start, value)
+    walk(nodes, map, Body::Main, appended, library, variable, value)
 }
 
+/// Follows the value from `source` (a variable node or a function argument)
+/// to everything that reads it, rewriting as it goes.
 fn walk(
     nodes: &mut [NodeDef],
+    map: &Consumers,
     body: Body<'_>,
     appended: &mut Vec<NodeDef>,
     library: &mut Library,
-    start: Vec<(usize, usize)>,
+    source: &str,
     value: &Value,
 ) -> Result<()> {
-    let map = consumers(nodes);
     let follow = |name: &str, output: Option<usize>| -> Vec<(usize, usize)> {
         map.get(name)
             .into_iter()
@@ -107,6 +108,7 @@ fn walk(
             .map(|&(i, p, _)| (i, p))
             .collect()
     };
+    let start = follow(source, None);
     let mut queue: VecDeque<(usize, usize)> = start.into();
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     while let Some((index, input)) = queue.pop_front() {
@@ -324,17 +326,15 @@ fn convert_argument(
     {
         rewrite::forget_shape(attrs.attr.get_mut("_output_shapes"), 0);
     }
-    let start: Vec<(usize, usize)> = consumers(&function.node_def)
-        .get(&arg_name)
-        .map(|c| c.iter().map(|&(i, p, _)| (i, p)).collect())
-        .unwrap_or_default();
+    let map = consumers(&function.node_def);
     let mut axes = Vec::new();
     walk(
         &mut function.node_def,
+        &map,
         Body::Function(new_name),
         &mut axes,
         library,
-        start,
+        &arg_name,
         value,
     )?;
     for axis in axes {

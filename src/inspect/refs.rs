@@ -71,7 +71,7 @@ fn ref_message(
     producer: &NodeDef,
     expecting: Expecting,
 ) -> String {
-    let fix = if FIXABLE_REF_OPS.contains(&node.op.as_str()) {
+    let fix = if crate::cleanup::is_fixable(&node.op) {
         "--fix_ref_ops rewrites it into its value form"
     } else {
         "keep that variable a variable, or choose outputs that do not need this node"
@@ -91,19 +91,6 @@ fn ref_message(
         ),
     }
 }
-
-/// The ops `cleanup::fix_ref_ops` rewrites.
-pub(crate) const FIXABLE_REF_OPS: [&str; 9] = [
-    "RefSwitch",
-    "RefEnter",
-    "RefExit",
-    "RefMerge",
-    "RefIdentity",
-    "RefNextIteration",
-    "Assign",
-    "AssignAdd",
-    "AssignSub",
-];
 
 /// Data input positions that need a ref or resource, with the type wanted.
 fn ref_positions_from_def(node: &NodeDef, def: &OpDef) -> Vec<(usize, String)> {

@@ -159,8 +159,8 @@ fn run(flags: Flags) -> Result<(), Error> {
             write_plan(&plan, &mut shards, path, verify)?;
             eprintln!(
                 "froze {} variable{}, kept {} node{}, wrote {} bytes to {path}",
-                summary.variables_frozen,
-                plural(summary.variables_frozen),
+                summary.variables_frozen(),
+                plural(summary.variables_frozen()),
                 summary.nodes_kept,
                 plural(summary.nodes_kept),
                 summary.output_bytes
@@ -168,8 +168,8 @@ fn run(flags: Flags) -> Result<(), Error> {
         }
         None => eprintln!(
             "froze {} variable{}, kept {} node{} ({} bytes); no --output_graph given, nothing written",
-            summary.variables_frozen,
-            plural(summary.variables_frozen),
+            summary.variables_frozen(),
+            plural(summary.variables_frozen()),
             summary.nodes_kept,
             plural(summary.nodes_kept),
             summary.output_bytes

@@ -128,13 +128,8 @@ fn write_segments(plan: &Plan, shards: &mut Shards, temp: &str, verify: bool) ->
                     out.write_all(chunk).map_err(cannot)?;
                     left -= want as u64;
                 }
-                if verify && crc != *crc32c {
-                    return Err(Error::Checksum {
-                        file: name,
-                        what: format!("tensor '{tensor}'"),
-                        stored: *crc32c,
-                        computed: crc,
-                    });
+                if verify {
+                    plan.check_crc(*shard, tensor, *crc32c, crc)?;
                 }
             }
         }

@@ -41,7 +41,7 @@ pub struct InputFile<'a> {
 /// The checkpoint the values come from: its `.index` and the sizes of the
 /// `.data` shards that were found (the shards themselves are read by the shell).
 #[derive(Debug, Clone)]
-pub struct Checkpoint<'a> {
+pub struct CheckpointFiles<'a> {
     /// The prefix (`model.ckpt-1000`), used to name the data files in messages.
     pub prefix: &'a str,
     /// The `<prefix>.index` file; for a V1 checkpoint, its table file (the
@@ -122,7 +122,7 @@ pub struct FreezeRequest<'a> {
     /// `--saved_model_tags`: the tag set of the MetaGraphDef to freeze.
     pub saved_model_tags: Vec<String>,
     /// The checkpoint.
-    pub checkpoint: Checkpoint<'a>,
+    pub checkpoint: CheckpointFiles<'a>,
     /// `--input_binary`: only a hint of which encoding to try first.
     pub input_binary: Option<bool>,
     /// The parameters.

@@ -15,7 +15,7 @@ use web_sys::File;
 
 use crate::bundle::{self, BundleIndex, Footer, V1Checkpoint};
 use crate::cleanup::parse_assignments;
-use crate::{Checkpoint, FreezeOptions, FreezeRequest, InputFile, Plan, Segment};
+use crate::{CheckpointFiles, FreezeOptions, FreezeRequest, InputFile, Plan, Segment};
 
 /// Tables larger than this are taken for V1 checkpoints by their magic alone
 /// (the freeze checks them), so sniffing never reads a huge file whole.
@@ -188,7 +188,7 @@ impl RequestFiles {
             saver: None,
             saved_model: graph.filter(|_| role == "savedModel"),
             saved_model_tags: saved_model_tags(&text(request, "tags")),
-            checkpoint: Checkpoint {
+            checkpoint: CheckpointFiles {
                 prefix,
                 index: self.index.as_ref().map_or(empty, Read::input),
                 more_tables: self.more_tables.iter().map(Read::input).collect(),

@@ -14,7 +14,7 @@ use tf_freeze::proto::tensor_shape_proto::Dim;
 use tf_freeze::proto::tensor_slice_proto::Extent;
 use tf_freeze::proto::{BundleEntryProto, BundleHeaderProto, TensorSliceProto};
 use tf_freeze::wire::Message;
-use tf_freeze::{Checkpoint, FreezeOptions, FreezeRequest, InputFile};
+use tf_freeze::{CheckpointFiles, FreezeOptions, FreezeRequest, InputFile};
 
 /// One case may take this long in a debug build before it counts as a hang.
 const CASE_LIMIT: Duration = Duration::from_secs(5);
@@ -78,7 +78,7 @@ impl Files {
             saver: None,
             saved_model: None,
             saved_model_tags: Vec::new(),
-            checkpoint: Checkpoint {
+            checkpoint: CheckpointFiles {
                 prefix: "model.ckpt",
                 index: InputFile {
                     name: INDEX_NAME,

@@ -4,7 +4,7 @@
 
 use tf_freeze::proto::GraphDef;
 use tf_freeze::wire::Message;
-use tf_freeze::{Checkpoint, FreezeOptions, FreezeRequest, InputFile};
+use tf_freeze::{CheckpointFiles, FreezeOptions, FreezeRequest, InputFile};
 
 /// One TF-made fixture: its graph, `.index` and `.data` shards.
 pub struct Fixture {
@@ -148,7 +148,7 @@ impl Fixture {
             saver: None,
             saved_model: None,
             saved_model_tags: Vec::new(),
-            checkpoint: Checkpoint {
+            checkpoint: CheckpointFiles {
                 prefix: "model.ckpt",
                 index: InputFile {
                     name: "model.ckpt.index",

@@ -11,7 +11,7 @@ use crate::graph::{self, Expect, LoadedGraph};
 use crate::names::node_name;
 use crate::proto::GraphDef;
 use crate::saver::Source;
-use crate::{Checkpoint, FreezeOptions, FreezeRequest};
+use crate::{CheckpointFiles, FreezeOptions, FreezeRequest};
 
 /// The opt-in cleanups that change what the outputs need, so they run
 /// before pruning.
@@ -190,7 +190,7 @@ pub(super) fn load_graphs(
 }
 
 /// The checkpoint as a V1 table (one file, or the shards of one), when it is one.
-pub(super) fn v1_checkpoint(checkpoint: &Checkpoint<'_>) -> Result<Option<V1Checkpoint>> {
+pub(super) fn v1_checkpoint(checkpoint: &CheckpointFiles<'_>) -> Result<Option<V1Checkpoint>> {
     if !bundle::is_v1_table(checkpoint.index.bytes) {
         return Ok(None);
     }

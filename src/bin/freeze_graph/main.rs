@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use tf_freeze::{Checkpoint, Error, FreezeOptions, FreezeRequest, InputFile};
+use tf_freeze::{CheckpointFiles, Error, FreezeOptions, FreezeRequest, InputFile};
 
 mod files;
 mod flags;
@@ -100,7 +100,7 @@ fn run(flags: Flags) -> Result<(), Error> {
             .split(',')
             .map(|t| t.trim().to_owned())
             .collect(),
-        checkpoint: Checkpoint {
+        checkpoint: CheckpointFiles {
             prefix: &prefix,
             index: InputFile {
                 name: &index.name,

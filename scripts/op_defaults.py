@@ -1,4 +1,4 @@
-"""Writes src/op_defaults.pb: for every op TensorFlow 2.21 registers, the attrs
+"""Writes src/graph/op_defaults.pb: for every op TensorFlow 2.21 registers, the attrs
 that have a default value, with that value (a binary OpList holding only
 names and defaults).
 
@@ -35,7 +35,7 @@ def main():
             kept = entry.attr.add()
             kept.name = attr.name
             kept.default_value.CopyFrom(attr.default_value)
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "op_defaults.pb")
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "graph", "op_defaults.pb")
     with open(path, "wb") as f:
         f.write(table.SerializeToString(deterministic=True))
     print(f"{path}: {len(table.op)} ops with defaults, TF {tf.__version__}")

@@ -7,27 +7,34 @@
 //! the page builds its download from slices of the dropped files, so raw
 //! weights never pass through the core. Nothing here touches a filesystem.
 
+// Layers, each using only those above it in this list: formats (protos, the
+// table container and both checkpoint formats), TF vocabulary (dtypes, the
+// graph's ops, attrs and names), the graph and checkpoint models with the one
+// variable lookup, the passes (cleanup, freeze, inspect; they never use each
+// other), the output plan, and the request that carries a freeze through them.
 pub mod bundle;
+pub mod checkpoint;
 pub mod cleanup;
+pub mod dtype;
 pub mod error;
 mod freeze;
 pub mod graph;
 pub mod inspect;
-mod names;
-mod op_defaults;
 pub mod plan;
 pub mod proto;
-mod saver;
-mod subgraph;
+mod request;
 mod tensor;
+pub mod variables;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 pub mod wire;
 
+pub use checkpoint::Checkpoint;
 pub use error::{Error, Result};
-pub use freeze::{inspect_request, no_graph_error, prepare, DataRange, Prepared};
-pub use names::split_list;
+pub use freeze::{DataRange, Prepared};
+pub use graph::names::split_list;
 pub use plan::{FrozenVariable, Plan, Segment, Summary};
+pub use request::{inspect_request, no_graph_error, prepare};
 
 /// One input file: the name it had (for messages) and its bytes.
 #[derive(Debug, Clone, Copy)]

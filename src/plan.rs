@@ -6,8 +6,10 @@
 use prost::encoding::encoded_len_varint;
 use prost::Message;
 
+use serde::Serialize;
+
 use crate::error::{Error, Result};
-use crate::proto::{attr_value, AttrValue, GraphDef, NodeDef, TensorProto};
+use crate::proto::{attr_value, GraphDef, NodeDef, TensorProto};
 
 /// One piece of the output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,8 +46,22 @@ impl Segment {
     }
 }
 
+/// The `--report` file, keys in this order.
+#[derive(Serialize)]
+struct FreezeReport<'a> {
+    inputs: &'a [String],
+    outputs: &'a [String],
+    variables_frozen: &'a [FrozenVariable],
+    nodes_kept: usize,
+    nodes_removed: usize,
+    output_bytes: u64,
+    changes: &'a [String],
+    warnings: &'a [String],
+    command: &'a str,
+}
+
 /// One variable turned into a constant.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FrozenVariable {
     /// The variable's node name.
     pub name: String,
@@ -103,41 +119,21 @@ impl Plan {
     /// that does it again.
     pub fn report_json(&self, command: &str) -> String {
         let s = &self.summary;
-        let list = |items: &[String]| {
-            let quoted: Vec<String> = items
-                .iter()
-                .map(|i| crate::inspect::json_string(i))
-                .collect();
-            format!("[{}]", quoted.join(", "))
+        let report = FreezeReport {
+            inputs: &s.inputs,
+            outputs: &s.outputs,
+            variables_frozen: &s.frozen,
+            nodes_kept: s.nodes_kept,
+            nodes_removed: s.nodes_removed,
+            output_bytes: s.output_bytes,
+            changes: &s.changes,
+            warnings: &self.warnings,
+            command,
         };
-        let frozen: Vec<String> = s
-            .frozen
-            .iter()
-            .map(|v| {
-                let shape: Vec<String> = v.shape.iter().map(i64::to_string).collect();
-                format!(
-                    "    {{\"name\": {}, \"key\": {}, \"dtype\": {}, \"shape\": [{}], \"bytes\": {}}}",
-                    crate::inspect::json_string(&v.name),
-                    crate::inspect::json_string(&v.key),
-                    crate::inspect::json_string(&v.dtype),
-                    shape.join(", "),
-                    v.bytes
-                )
-            })
-            .collect();
-        format!(
-            "{{\n  \"inputs\": {},\n  \"outputs\": {},\n  \"variables_frozen\": [\n{}\n  ],\n  \"nodes_kept\": {},\n  \
-             \"nodes_removed\": {},\n  \"output_bytes\": {},\n  \"changes\": {},\n  \"warnings\": {},\n  \"command\": {}\n}}\n",
-            list(&s.inputs),
-            list(&s.outputs),
-            frozen.join(",\n"),
-            s.nodes_kept,
-            s.nodes_removed,
-            s.output_bytes,
-            list(&s.changes),
-            list(&self.warnings),
-            crate::inspect::json_string(command)
-        )
+        // Serialising plain structs of strings and numbers cannot fail.
+        let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        text.push('\n');
+        text
     }
 
     /// Compares the crc32c computed over a shard segment's bytes with the one
@@ -278,16 +274,11 @@ fn encode_const_prefix(node: &NodeDef, content_len: u64, out: &mut Vec<u8>) {
     put_len_delimited_header(out, 0x22, content_len);
 }
 
-/// A Const node's `value` attr.
-pub fn tensor_attr(tensor: TensorProto) -> AttrValue {
-    AttrValue {
-        value: Some(attr_value::Value::Tensor(tensor)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::attrs::tensor_attr;
+    use crate::proto::AttrValue;
     use crate::proto::{DataType, TensorShapeProto};
 
     fn const_node(content: Vec<u8>) -> NodeDef {

@@ -365,8 +365,8 @@ fn variable_dtype_differs_from_checkpoint() {
         &err,
         &[
             "conv1/weights",
-            "the variable is double but checkpoint entry 'conv1/weights' in ",
-            "model.ckpt.index is float",
+            "the variable is float64 but checkpoint entry 'conv1/weights' in ",
+            "model.ckpt.index is float32",
         ],
     );
 }

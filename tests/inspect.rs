@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use tf_freeze::bundle::BundleIndex;
 use tf_freeze::cleanup;
-use tf_freeze::graph::{self, Expect, LoadedGraph};
+use tf_freeze::graph::{self, names, Expect, LoadedGraph};
 use tf_freeze::inspect::{self, ProblemKind, Report};
 use tf_freeze::proto::{op_def, GraphDef, NodeDef, OpDef, OpList};
-use tf_freeze::{Error, InputFile};
+use tf_freeze::{Checkpoint, Error, FreezeOptions, InputFile};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -103,13 +103,22 @@ fn load_index(name: &str) -> BundleIndex {
     BundleIndex::parse("model.ckpt.index", &bytes).expect("index parses")
 }
 
+fn load_checkpoint(name: &str) -> Checkpoint {
+    Checkpoint::from_bundle("model.ckpt.index", load_index(name))
+}
+
 fn outputs_of(name: &str) -> Vec<String> {
     let meta = fixture_json(name);
     tf_freeze::split_list(meta["args"]["output_node_names"].as_str().expect("outputs"))
 }
 
 fn report(name: &str) -> Report {
-    inspect::inspect(&load_graph(name), Some(&load_index(name)), None)
+    inspect::inspect(
+        &load_graph(name),
+        Some(&load_checkpoint(name)),
+        None,
+        &FreezeOptions::default(),
+    )
 }
 
 #[test]
@@ -254,8 +263,8 @@ fn partitioned_tensors_count_all_their_parts() {
 #[test]
 fn a_foreign_checkpoint_is_reported() {
     let graph = load_graph("mlp_binary");
-    let index = load_index("seed_text");
-    let report = inspect::inspect(&graph, Some(&index), None);
+    let index = load_checkpoint("seed_text");
+    let report = inspect::inspect(&graph, Some(&index), None, &FreezeOptions::default());
     let of = |kind: ProblemKind| -> BTreeSet<&str> {
         report
             .problems
@@ -285,7 +294,7 @@ fn a_foreign_checkpoint_is_reported() {
 #[test]
 fn a_wrong_dtype_is_reported() {
     let mut graph = load_graph("mlp_binary");
-    let index = load_index("mlp_binary");
+    let index = load_checkpoint("mlp_binary");
     let node = graph
         .graph
         .node
@@ -295,7 +304,12 @@ fn a_wrong_dtype_is_reported() {
     if let Some(attr) = node.attr.get_mut("dtype") {
         attr.value = Some(tf_freeze::proto::attr_value::Value::Type(2));
     }
-    let report = inspect::inspect(&graph, Some(&index), Some(&["probs".to_owned()]));
+    let report = inspect::inspect(
+        &graph,
+        Some(&index),
+        Some(&["probs".to_owned()]),
+        &FreezeOptions::default(),
+    );
     let problem = report
         .problems
         .iter()
@@ -304,19 +318,26 @@ fn a_wrong_dtype_is_reported() {
     assert_eq!(problem.name, "logits/biases");
     assert_eq!(
         problem.message,
-        "variable 'logits/biases' is float64 but checkpoint entry 'logits/biases' is float32"
+        "logits/biases: the variable is float64 but checkpoint entry 'logits/biases' in \
+         model.ckpt.index is float32",
+        "the report says it as the freeze does"
     );
 }
 
 #[test]
 fn chosen_outputs_decide_inputs_and_problems() {
     let graph = load_graph("cnn_meta");
-    let index = load_index("cnn_meta");
+    let index = load_checkpoint("cnn_meta");
     let chosen = [
         "sparse_softmax_cross_entropy_loss/value".to_owned(),
         "nope".to_owned(),
     ];
-    let report = inspect::inspect(&graph, Some(&index), Some(&chosen));
+    let report = inspect::inspect(
+        &graph,
+        Some(&index),
+        Some(&chosen),
+        &FreezeOptions::default(),
+    );
     let inputs: Vec<&str> = report.inputs.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(inputs, ["x", "labels", "training"]);
     let unknown = report
@@ -416,12 +437,12 @@ fn output_names_resolve() {
         "import/import/probs",
     ] {
         assert_eq!(
-            inspect::resolve_output(&graph, given).as_deref(),
+            names::resolve_output(&graph, given).as_deref(),
             Ok("probs"),
             "{given}"
         );
     }
-    let err = inspect::resolve_output(&graph, "prob").expect_err("unknown");
+    let err = names::resolve_output(&graph, "prob").expect_err("unknown");
     match err {
         Error::UnknownNode { name, suggestions } => {
             assert_eq!(name, "prob");
@@ -434,7 +455,7 @@ fn output_names_resolve() {
         node.name = format!("import/{}", node.name);
     }
     assert_eq!(
-        inspect::resolve_output(&imported, "probs:0").as_deref(),
+        names::resolve_output(&imported, "probs:0").as_deref(),
         Ok("import/probs")
     );
 }

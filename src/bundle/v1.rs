@@ -156,6 +156,14 @@ impl V1Checkpoint {
         assemble(name, tensor.dtype, count, &wanted, &loaded)
     }
 
+    /// The boxes a tensor is stored in, as `(start, length)` per dimension
+    /// (length -1 for a whole dimension), in the order the files list them.
+    pub fn slices(&self, name: &str) -> Option<Vec<Vec<(i64, i64)>>> {
+        self.tensors
+            .get(name)
+            .map(|t| t.slices.iter().map(|s| s.key_extents.clone()).collect())
+    }
+
     /// The names of the files, as given to [`V1Checkpoint::parse`].
     pub fn file_names(&self) -> Vec<String> {
         self.files.iter().map(|f| f.name.clone()).collect()

@@ -1,8 +1,9 @@
 //! The input queue cut: a dequeue's outputs become placeholders.
 
+use crate::dtype::python_dtype_name;
 use crate::error::{Error, Result};
-use crate::inspect::{python_dtype_name, shape_dims, type_attr};
-use crate::names::{endpoint, node_name};
+use crate::graph::attrs::{shape_dims, type_attr};
+use crate::graph::names::{endpoint, node_name};
 use crate::proto::tensor_shape_proto::Dim;
 use crate::proto::{attr_value, AttrValue, GraphDef, NodeDef, TensorShapeProto};
 
@@ -185,7 +186,7 @@ fn queue_shape(graph: &GraphDef, source: &NodeDef, k: usize) -> TensorShapeProto
 mod tests {
     use super::*;
     use crate::cleanup::strip_training_nodes;
-    use crate::cleanup::test_graph::{find, graph, node, shape, with_attr};
+    use crate::graph::test_graph::{find, graph, node, shape, with_attr};
     use crate::proto::DataType;
 
     fn queue_graph() -> GraphDef {

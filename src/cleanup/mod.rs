@@ -4,21 +4,15 @@
 //! only patterns it recognises for sure.
 
 mod input_queue;
-mod moving_averages;
 mod placeholders;
 mod ref_ops;
-#[cfg(test)]
-mod test_graph;
 mod training;
 
 use crate::proto::{attr_value, AttrValue};
 
 pub use input_queue::cut_input_queue;
-pub(crate) use moving_averages::moving_average_keys;
-pub use moving_averages::use_moving_averages;
 pub use placeholders::{parse_assignments, placeholder_to_const};
 pub use ref_ops::fix_ref_ops;
-pub(crate) use ref_ops::is_fixable;
 pub use training::{bypass_dropout, drop_check_numerics, strip_training_nodes};
 
 /// A `type` attr: the placeholder and input-queue rewrites both write one.

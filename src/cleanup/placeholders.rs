@@ -1,8 +1,10 @@
 //! Placeholders set to constants.
 
+use crate::dtype::python_dtype_name;
 use crate::error::{Error, Result};
-use crate::inspect::{python_dtype_name, resolve_output, shape_dims, type_attr};
-use crate::plan::tensor_attr;
+use crate::graph::attrs::{shape_dims, tensor_attr, type_attr};
+use crate::graph::names::resolve_output;
+use crate::graph::ops::is_placeholder;
 use crate::proto::{attr_value, DataType, GraphDef, NodeDef, TensorProto, TensorShapeProto};
 
 use super::type_value;
@@ -40,10 +42,7 @@ pub fn placeholder_to_const(
             .rev()
             .find(|n| n.name == name)
             .ok_or_else(|| Error::Usage(format!("node '{name}' vanished")))?;
-        if !matches!(
-            node.op.as_str(),
-            "Placeholder" | "PlaceholderV2" | "PlaceholderWithDefault"
-        ) {
+        if !is_placeholder(&node.op) {
             return Err(Error::Usage(format!(
                 "'{name}' is a {}, not a placeholder: only placeholders can be set to a constant",
                 node.op
@@ -197,7 +196,7 @@ fn bf16_bits(value: f32) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cleanup::test_graph::{find, graph, node, shape, with_attr};
+    use crate::graph::test_graph::{find, graph, node, shape, with_attr};
 
     fn placeholder(name: &str, dtype: DataType, dims: Option<&[i64]>) -> NodeDef {
         let shape = dims.map_or(

@@ -1,24 +1,7 @@
 //! Reference ops rewritten into their value forms.
 
+use crate::graph::ops::value_form;
 use crate::proto::GraphDef;
-
-/// The value form of each reference op (core/ops/state_ops.cc, control_flow_ops.cc).
-pub(crate) const REF_REWRITES: [(&str, &str); 9] = [
-    ("RefSwitch", "Switch"),
-    ("RefEnter", "Enter"),
-    ("RefExit", "Exit"),
-    ("RefMerge", "Merge"),
-    ("RefIdentity", "Identity"),
-    ("RefNextIteration", "NextIteration"),
-    ("AssignSub", "Sub"),
-    ("AssignAdd", "Add"),
-    ("Assign", "Identity"),
-];
-
-/// True for an op [`fix_ref_ops`] rewrites.
-pub(crate) fn is_fixable(op: &str) -> bool {
-    REF_REWRITES.iter().any(|(from, _)| *from == op)
-}
 
 /// Rewrites reference ops into their value forms, the fix for TF1 batch norm's
 /// "Input 0 of node .../RefSwitch was passed float from ... incompatible with
@@ -29,15 +12,17 @@ pub(crate) fn is_fixable(op: &str) -> bool {
 pub fn fix_ref_ops(graph: &mut GraphDef) -> Vec<String> {
     let mut changes = Vec::new();
     for node in &mut graph.node {
-        let Some(&(from, to)) = REF_REWRITES.iter().find(|(from, _)| node.op == *from) else {
+        let Some(to) = value_form(&node.op) else {
             continue;
         };
+        let from = std::mem::take(&mut node.op);
         if from == "Assign" {
             // Identity(value), keeping the control inputs.
             let data: Vec<usize> = (0..node.input.len())
                 .filter(|&i| node.input.get(i).is_some_and(|s| !s.starts_with('^')))
                 .collect();
             let Some(value) = data.get(1).and_then(|&i| node.input.get(i)).cloned() else {
+                node.op = from;
                 continue;
             };
             let controls = node.input.iter().filter(|s| s.starts_with('^')).cloned();
@@ -54,7 +39,7 @@ pub fn fix_ref_ops(graph: &mut GraphDef) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cleanup::test_graph::{find, graph, node, with_attr};
+    use crate::graph::test_graph::{find, graph, node, with_attr};
     use crate::proto::{attr_value, DataType};
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::error::Result;
-use crate::names::node_name;
+use crate::graph::names::node_name;
 use crate::proto::{GraphDef, NodeDef};
 
 use super::input_queue::cut_input_queue;
@@ -171,7 +171,7 @@ pub fn drop_check_numerics(graph: &mut GraphDef) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cleanup::test_graph::{find, graph, node, with_attr};
+    use crate::graph::test_graph::{find, graph, node, with_attr};
     use crate::proto::attr_value;
 
     fn dropout_graph() -> GraphDef {

@@ -3,14 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::bundle::{self, BundleIndex};
+use crate::bundle;
+use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::names::node_name;
+use crate::graph::names::{node_name, suggestions};
+use crate::graph::ops::{is_assignment, is_variable};
 use crate::plan::ContentRef;
-use crate::proto::{attr_value, BundleEntryProto, DataType, GraphDef, NodeDef, TensorShapeProto};
-use crate::{FreezeOptions, FreezeRequest};
-
-use super::VARIABLE_OPS;
+use crate::proto::{GraphDef, NodeDef};
+use crate::variables::should_convert;
+use crate::{CheckpointFiles, FreezeOptions};
 
 /// TF 2.21 ignores `--restore_op_name` and `--filename_tensor_name`; scripts
 /// pass TF's defaults for graphs that lack them, so a miss is only a warning.
@@ -45,7 +46,7 @@ pub(super) fn check_initializers(
     let frozen: HashSet<&str> = extracted
         .node
         .iter()
-        .filter(|n| VARIABLE_OPS.contains(&n.op.as_str()) && should_convert(&n.name, options))
+        .filter(|n| is_variable(&n.op) && should_convert(&n.name, options))
         .map(|n| n.name.as_str())
         .collect();
     let by_name: HashMap<&str, &NodeDef> =
@@ -54,10 +55,7 @@ pub(super) fn check_initializers(
         let Some(start) = by_name.get(node_name(name)) else {
             return Err(Error::UnknownNode {
                 name: name.clone(),
-                suggestions: crate::names::suggestions(
-                    name,
-                    graph.node.iter().map(|n| n.name.as_str()),
-                ),
+                suggestions: suggestions(name, graph.node.iter().map(|n| n.name.as_str())),
             });
         };
         let mut seen: HashSet<&str> = HashSet::new();
@@ -66,7 +64,7 @@ pub(super) fn check_initializers(
             if !seen.insert(node.name.as_str()) {
                 continue;
             }
-            if node.op.starts_with("Assign") {
+            if is_assignment(&node.op) {
                 let target = node.input.first().map(|i| node_name(i)).unwrap_or_default();
                 if frozen.contains(target) {
                     return Err(Error::mismatch(
@@ -94,94 +92,28 @@ pub(super) fn check_initializers(
     Ok(())
 }
 
+/// Every `.data` shard the index lists must be there; their names, by shard id.
 pub(super) fn check_shards(
-    request: &FreezeRequest<'_>,
-    index: &BundleIndex,
+    files: &CheckpointFiles<'_>,
+    checkpoint: &Checkpoint,
 ) -> Result<Vec<String>> {
-    let count = index.num_shards();
-    let prefix = request.checkpoint.prefix;
+    let count = checkpoint.num_shards();
+    let prefix = files.prefix;
     (0..count)
         .map(|shard| {
             let name = bundle::data_file_name(prefix, shard, count);
-            match request.checkpoint.shard_sizes.get(shard as usize) {
+            match files.shard_sizes.get(shard as usize) {
                 Some(Some(_)) => Ok(name),
                 _ => Err(Error::MissingFile {
                     file: name,
                     detail: format!(
                         "{} lists {count} data shard(s) and every one is needed",
-                        request.checkpoint.index.name
+                        checkpoint.file()
                     ),
                 }),
             }
         })
         .collect()
-}
-
-pub(super) fn should_convert(name: &str, options: &FreezeOptions) -> bool {
-    let allowed = options
-        .variable_names_whitelist
-        .as_ref()
-        .is_none_or(|list| list.iter().any(|n| n == name));
-    let denied = options
-        .variable_names_denylist
-        .as_ref()
-        .is_some_and(|list| list.iter().any(|n| n == name));
-    allowed && !denied
-}
-
-pub(super) fn check_entry(
-    node: &NodeDef,
-    file: &str,
-    key: &str,
-    entry: &BundleEntryProto,
-    dtype: i32,
-) -> Result<()> {
-    let stored = entry.shape.as_ref().map(dims).unwrap_or_default();
-    check_value(node, file, key, entry.dtype, &stored, dtype)
-}
-
-/// The checkpoint's dtype and shape for a variable must be the graph's.
-pub(super) fn check_value(
-    node: &NodeDef,
-    file: &str,
-    key: &str,
-    stored_dtype: i32,
-    stored: &[i64],
-    dtype: i32,
-) -> Result<()> {
-    if stored_dtype != dtype {
-        return Err(Error::mismatch(
-            &node.name,
-            format!(
-                "the variable is {} but checkpoint entry '{key}' in {file} is {}",
-                dtype_name(dtype),
-                dtype_name(stored_dtype)
-            ),
-        ));
-    }
-    if let Some(attr_value::Value::Shape(shape)) =
-        node.attr.get("shape").and_then(|a| a.value.as_ref())
-    {
-        let declared = dims(shape);
-        let fully_defined = !shape.unknown_rank && declared.iter().all(|&d| d >= 0);
-        if fully_defined && declared != stored {
-            return Err(Error::mismatch(
-                &node.name,
-                format!("the variable has shape {declared:?} but checkpoint entry '{key}' in {file} has shape {stored:?}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn dtype_name(dtype: i32) -> String {
-    DataType::try_from(dtype)
-        .map(|d| d.as_str_name().trim_start_matches("DT_").to_lowercase())
-        .unwrap_or_else(|_| format!("dtype {dtype}"))
-}
-
-fn dims(shape: &TensorShapeProto) -> Vec<i64> {
-    shape.dim.iter().map(|d| d.size).collect()
 }
 
 /// Protobuf (and so TF) cannot parse a message of 2 GiB or more.

@@ -9,31 +9,25 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::bundle::{self, BundleIndex};
-use crate::cleanup;
+use crate::bundle;
+use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::graph::{self};
+use crate::graph::ops::{is_placeholder, is_variable};
+use crate::graph::saver::{self, Source};
+use crate::graph::{refs, subgraph};
 use crate::plan::{self, ContentRef, FrozenVariable, Plan, Summary};
-use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef};
-use crate::saver::{self, Source};
+use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef, OpList, SaverDef};
 use crate::tensor;
+use crate::variables;
+use crate::{CheckpointFiles, FreezeOptions};
 
 mod checks;
-mod inputs;
+mod constants;
 mod propagate;
 mod rewrite;
-mod variables;
 
-use crate::bundle::v1::V1Checkpoint;
-use crate::{FreezeOptions, FreezeRequest};
-use checks::check_size;
-use checks::{check_deprecated_names, check_initializers, check_shards, should_convert};
-use inputs::{clean_before, load_graphs, output_names, use_shadows, v1_checkpoint};
-pub use inputs::{inspect_request, no_graph_error};
+use checks::{check_deprecated_names, check_initializers, check_shards, check_size};
 use propagate::{keep_still_called, Library};
-
-/// Ops whose output is a variable.
-pub(crate) const VARIABLE_OPS: [&str; 3] = ["Variable", "VariableV2", "VarHandleOp"];
 
 /// A range of a `.data` shard the core needs in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +75,6 @@ pub struct Prepared {
     allow_over_2gb: bool,
     frozen: Vec<FrozenVariable>,
     outputs: Vec<String>,
-    inputs: Vec<String>,
     changes: Vec<String>,
 }
 
@@ -150,6 +143,13 @@ impl Prepared {
                 Fill::Empty => {}
             }
         }
+        let inputs = self
+            .graph
+            .node
+            .iter()
+            .filter(|n| is_placeholder(&n.op))
+            .map(|n| n.name.clone())
+            .collect();
         let segments = plan::encode(&self.graph, |i| content.get(&i).cloned());
         let output_bytes: u64 = segments.iter().map(|s| s.len()).sum();
         check_size(
@@ -163,7 +163,7 @@ impl Prepared {
             summary: Summary {
                 frozen: self.frozen,
                 outputs: self.outputs,
-                inputs: self.inputs,
+                inputs,
                 changes: self.changes,
                 nodes_kept: self.graph.node.len(),
                 nodes_removed: self.input_nodes.saturating_sub(self.graph.node.len()),
@@ -192,61 +192,62 @@ fn checked_read<'a>(
     Ok(bytes)
 }
 
-/// Loads the inputs and decides the freeze (see the module docs).
-pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
-    let binary_hint = request.input_binary;
-    let options = &request.options;
-    let mut loaded = load_graphs(request, binary_hint)?;
-    let mut warnings = Vec::new();
-    let saver_def = match request.saver {
-        Some(file) => Some(graph::load_saver(file)?),
-        None => loaded.saver_def.clone(),
-    };
-    // TF freezes the graph its import has completed with attr defaults.
-    crate::op_defaults::add_defaults(&mut loaded.graph);
-    let input_nodes = loaded.graph.node.len();
-    let mut changes = clean_before(&mut loaded.graph, options)?;
-    let outputs = output_names(options, &loaded, &mut warnings)?;
-    check_deprecated_names(&loaded.graph, options, &mut warnings);
+/// What the freeze starts from: the graph as loaded and cleaned, the outputs
+/// resolved, and the checkpoint.
+pub(crate) struct Input<'a, 'f> {
+    /// The graph, with TF's attr defaults and any opt-in cleanups applied.
+    pub graph: GraphDef,
+    /// Nodes in the graph as loaded.
+    pub input_nodes: usize,
+    /// The saver that names each variable's checkpoint key.
+    pub saver_def: Option<&'a SaverDef>,
+    /// The nodes to keep.
+    pub outputs: Vec<String>,
+    /// The checkpoint's files (prefix and shard sizes).
+    pub files: &'a CheckpointFiles<'f>,
+    /// The options.
+    pub options: &'a FreezeOptions,
+    /// Warnings so far.
+    pub warnings: Vec<String>,
+    /// Changes the cleanups made so far.
+    pub changes: Vec<String>,
+}
+
+/// Decides the freeze (see the module docs).
+pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
+    let Input {
+        mut graph,
+        input_nodes,
+        saver_def,
+        outputs,
+        files,
+        options,
+        mut warnings,
+        mut changes,
+    } = input;
+    check_deprecated_names(&graph, options, &mut warnings);
     if options.clear_devices {
-        for node in &mut loaded.graph.node {
+        for node in &mut graph.node {
             node.device.clear();
         }
     }
-    if !loaded
-        .graph
-        .node
-        .iter()
-        .any(|n| VARIABLE_OPS.contains(&n.op.as_str()))
-    {
+    if !graph.node.iter().any(|n| is_variable(&n.op)) {
         return Err(Error::NoVariables);
     }
-    let v1 = v1_checkpoint(&request.checkpoint)?;
-    let index = if v1.is_some() {
-        BundleIndex {
-            header: Default::default(),
-            entries: Vec::new(),
-        }
-    } else {
-        BundleIndex::parse(
-            request.checkpoint.index.name,
-            request.checkpoint.index.bytes,
-        )?
-    };
-    let data_files = check_shards(request, &index)?;
-    let mut sources = saver::sources(&loaded.graph, saver_def.as_ref())?;
+    let checkpoint = Checkpoint::parse(files)?;
+    let data_files = check_shards(files, &checkpoint)?;
+    let mut sources = saver::sources(&graph, saver_def)?;
     if options.use_moving_averages {
-        use_shadows(&loaded.graph, &index, &mut sources, &mut changes);
+        changes.extend(variables::use_shadows(&graph, &checkpoint, &mut sources));
     }
-    let extracted = crate::subgraph::extract(&loaded.graph, &outputs)?;
-    check_initializers(&loaded.graph, &extracted, options, &mut warnings)?;
+    let extracted = subgraph::extract(&graph, &outputs)?;
+    check_initializers(&graph, &extracted, options, &mut warnings)?;
 
     let mut freezer = Freezer {
         graph: extracted,
-        index: &index,
-        v1: v1.as_ref(),
+        checkpoint: &checkpoint,
         sources: &sources,
-        request,
+        files,
         data_files: &data_files,
         pending: Vec::new(),
         reads: Vec::new(),
@@ -266,23 +267,6 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
     graph
         .node
         .extend(appended.into_iter().filter(|n| !existing.contains(&n.name)));
-    if options.fix_ref_ops {
-        changes.extend(cleanup::fix_ref_ops(&mut graph));
-    }
-    let op_list = loaded
-        .meta_graph
-        .as_ref()
-        .and_then(|m| m.meta_info_def.as_ref())
-        .and_then(|i| i.stripped_op_list.as_ref());
-    for problem in crate::inspect::ref_input_problems(&graph, op_list) {
-        warnings.push(problem.message);
-    }
-    let inputs = graph
-        .node
-        .iter()
-        .filter(|n| matches!(n.op.as_str(), "Placeholder" | "PlaceholderWithDefault"))
-        .map(|n| n.name.clone())
-        .collect();
     Ok(Prepared {
         graph,
         pending,
@@ -293,17 +277,31 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         allow_over_2gb: options.allow_over_2gb,
         frozen,
         outputs,
-        inputs,
         changes,
     })
 }
 
-struct Freezer<'a, 'r> {
+impl Prepared {
+    /// Runs a rewrite over the frozen graph (one that keeps every node where
+    /// it is, so the values still to be filled in find their Consts).
+    pub(crate) fn rewrite(&mut self, rewrite: impl FnOnce(&mut GraphDef) -> Vec<String>) {
+        let changes = rewrite(&mut self.graph);
+        self.changes.extend(changes);
+    }
+
+    /// Warns of every input that needs a variable and now gets a Const.
+    pub(crate) fn warn_ref_inputs(&mut self, op_list: Option<&OpList>) {
+        for problem in refs::frozen_ref_inputs(&self.graph, op_list) {
+            self.warnings.push(problem.message);
+        }
+    }
+}
+
+struct Freezer<'a, 'f> {
     graph: GraphDef,
-    index: &'a BundleIndex,
-    v1: Option<&'a V1Checkpoint>,
+    checkpoint: &'a Checkpoint,
     sources: &'a HashMap<String, Source>,
-    request: &'a FreezeRequest<'r>,
+    files: &'a CheckpointFiles<'f>,
     data_files: &'a [String],
     pending: Vec<Pending>,
     reads: Vec<DataRange>,
@@ -311,15 +309,9 @@ struct Freezer<'a, 'r> {
     frozen: Vec<FrozenVariable>,
 }
 
-impl<'a> Freezer<'a, '_> {
+impl Freezer<'_, '_> {
     fn convert_all(&mut self, options: &FreezeOptions) -> Result<()> {
-        let variables: Vec<usize> = (0..self.graph.node.len())
-            .filter(|&i| {
-                self.graph.node.get(i).is_some_and(|n| {
-                    VARIABLE_OPS.contains(&n.op.as_str()) && should_convert(&n.name, options)
-                })
-            })
-            .collect();
+        let variables = variables::to_convert(&self.graph, options);
         let original = self.graph.library.clone().unwrap_or_default();
         let mut library = Library::new(original.function.clone());
         let consumers = propagate::consumers(&self.graph.node);

@@ -9,7 +9,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::{Error, Result};
-use crate::names::endpoint;
+use crate::graph::attrs::type_attr;
+use crate::graph::names::endpoint;
+use crate::graph::ops::{needs_variable_itself, FUNCTION_CALL_OPS, PASS_THROUGH_OPS};
 use crate::proto::{attr_value, FunctionDef, GraphDef, NodeDef, TensorShapeProto};
 
 use super::rewrite;
@@ -132,8 +134,8 @@ fn walk(
             // exactly as TF leaves it.
             // The Ref* forms are left as TF leaves them: they need the variable
             // itself, which `--fix_ref_ops` rewrites away.
-            "Merge" if rewrite::type_attr(node, "T") == Some(value.dtype) => {}
-            "Enter" | "Exit" | "Identity" | "NextIteration" | "Switch" | "_SwitchN" | "Merge" => {
+            "Merge" if type_attr(node, "T") == Some(value.dtype) => {}
+            op if PASS_THROUGH_OPS.contains(&op) => {
                 rewrite::set_type(node, input, value.dtype)?;
                 node.attr.remove("_output_shapes");
                 queue.extend(follow(&name, None));
@@ -146,20 +148,14 @@ fn walk(
             }
             "ResourceGatherNd" => *node = rewrite::gather_nd(node),
             "VariableShape" => *node = rewrite::variable_shape(node, value.dtype),
-            "If"
-            | "StatelessIf"
-            | "While"
-            | "StatelessWhile"
-            | "Case"
-            | "PartitionedCall"
-            | "StatefulPartitionedCall" => {
+            op if FUNCTION_CALL_OPS.contains(&op) => {
                 if let Some(output) = call(node, input, value, library)? {
                     queue.extend(follow(&name, Some(output)));
                 }
             }
             op => {
                 if let Body::Function(function) = body {
-                    if needs_resource(op) {
+                    if needs_variable_itself(op) {
                         return Err(Error::unsupported(format!(
                             "node '{name}' ({op}) in function '{function}' needs the variable itself, \
                              not its value, so the function cannot be frozen; keep that variable with \
@@ -171,19 +167,6 @@ fn walk(
         }
     }
     Ok(())
-}
-
-/// Ops that take a resource handle and cannot be given a value instead.
-fn needs_resource(op: &str) -> bool {
-    op.starts_with("Resource")
-        || op.starts_with("Assign")
-        || matches!(
-            op,
-            "VarIsInitializedOp"
-                | "DestroyResourceOp"
-                | "DisableCopyOnRead"
-                | "ReadVariableXlaSplitND"
-        )
 }
 
 /// Inside a function, consumers name a ReadVariableOp's output `x:value:k`;

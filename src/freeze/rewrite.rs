@@ -3,22 +3,9 @@
 //! of each node class), with TF 2.21's `Merge` gap closed.
 
 use crate::error::{Error, Result};
-use crate::plan;
+use crate::graph::attrs::{tensor_attr, type_value};
 use crate::proto::{attr_value, AttrValue, DataType, NameAttrList, NodeDef, TensorShapeProto};
 use crate::tensor;
-
-pub(super) fn type_attr(node: &NodeDef, attr: &str) -> Option<i32> {
-    match node.attr.get(attr).and_then(|a| a.value.as_ref()) {
-        Some(attr_value::Value::Type(t)) => Some(*t),
-        _ => None,
-    }
-}
-
-pub(super) fn type_value(dtype: i32) -> AttrValue {
-    AttrValue {
-        value: Some(attr_value::Value::Type(dtype)),
-    }
-}
 
 /// Sets type attr `T` for the value arriving at `input`: a list attr at that
 /// position, a single type otherwise (Merge has one `T` for all its inputs).
@@ -98,7 +85,7 @@ pub(super) fn gather_to_gather_v2(node: &NodeDef, in_function: bool) -> Result<(
     axis.attr.insert("dtype".into(), tindices.clone());
     axis.attr.insert(
         "value".into(),
-        plan::tensor_attr(tensor::integer_scalar(index_type, batch_dims)),
+        tensor_attr(tensor::integer_scalar(index_type, batch_dims)),
     );
     let mut inputs: Vec<String> = node.input.iter().take(2).cloned().collect();
     inputs.push(axis_input);

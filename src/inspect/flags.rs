@@ -1,37 +1,14 @@
-//! What each node is: the op, scope and name lists the ranking reads, and the
+//! What each node is: the scope and name lists the ranking reads (the op
+//! lists are the graph's catalogue), and the
 //! [`Flags`] that follow from them over the data edges.
 
-use crate::freeze::VARIABLE_OPS;
+use crate::graph::ops::{
+    is_assignment, is_pipeline_source, is_placeholder, is_variable, BOOKKEEPING_OPS, SHAPE_OPS,
+};
 use crate::proto::NodeDef;
 
 use super::graph_index::GraphIndex;
-use super::refs::apply_ref_count;
 
-pub(super) const PLACEHOLDER_OPS: [&str; 3] =
-    ["Placeholder", "PlaceholderV2", "PlaceholderWithDefault"];
-/// Ops whose output never is a model output.
-pub(super) const NOT_OUTPUT_OPS: [&str; 5] =
-    ["NoOp", "Const", "Assert", "ControlTrigger", "HostConst"];
-/// Ops that only run for saving, restoring, initialising or input bookkeeping.
-pub(super) const LEFT_OUT_OPS: [&str; 17] = [
-    "NoOp",
-    "Assert",
-    "SaveV2",
-    "Save",
-    "SaveSlices",
-    "RestoreV2",
-    "Restore",
-    "RestoreSlice",
-    "MergeV2Checkpoints",
-    "ShardedFilename",
-    "ShardedFilespec",
-    "VarIsInitializedOp",
-    "IsVariableInitialized",
-    "CountUpTo",
-    "InitializeTable",
-    "InitializeTableV2",
-    "InitializeTableFromTextFileV2",
-];
 /// Name scopes (`name` or `name_N`) that training and saving code creates.
 pub(super) const LEFT_OUT_SCOPES: [&str; 16] = [
     "gradients",
@@ -59,41 +36,6 @@ pub(super) const LEFT_OUT_ROOTS: [&str; 5] = [
     "report_uninitialized_resources",
     "global_step",
 ];
-/// Ops whose output depends only on their input's shape, not its values.
-pub(super) const SHAPE_OPS: [&str; 7] = [
-    "Shape",
-    "ShapeN",
-    "Size",
-    "Rank",
-    "VariableShape",
-    "ZerosLike",
-    "OnesLike",
-];
-pub(super) const CONTROL_FLOW_OPS: [&str; 9] = [
-    "Exit",
-    "RefExit",
-    "Switch",
-    "RefSwitch",
-    "Merge",
-    "RefMerge",
-    "Enter",
-    "NextIteration",
-    "LoopCond",
-];
-pub(super) const XENT_OPS: [&str; 2] = [
-    "SoftmaxCrossEntropyWithLogits",
-    "SparseSoftmaxCrossEntropyWithLogits",
-];
-pub(super) const REDUCTION_OPS: [&str; 8] = [
-    "Mean",
-    "Sum",
-    "Prod",
-    "Max",
-    "Min",
-    "All",
-    "Any",
-    "EuclideanNorm",
-];
 /// Words in a name component that mark a loss or a metric.
 pub(super) const LOSS_WORDS: [&str; 9] = [
     "loss",
@@ -107,20 +49,6 @@ pub(super) const LOSS_WORDS: [&str; 9] = [
     "metric",
 ];
 
-pub(super) fn is_assignment(op: &str) -> bool {
-    op.starts_with("Assign")
-        || (op.starts_with("Scatter") && !matches!(op, "ScatterNd" | "ScatterNdNonAliasingAdd"))
-        || op.starts_with("ResourceScatter")
-        || apply_ref_count(op).is_some()
-}
-
-/// A queue or dataset op that hands out input values.
-pub(super) fn is_pipeline_source(op: &str) -> bool {
-    op.starts_with("QueueDequeue")
-        || op.starts_with("IteratorGetNext")
-        || op.starts_with("ReaderRead")
-}
-
 pub(super) fn strip_number(component: &str) -> &str {
     match component.rsplit_once('_') {
         Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
@@ -130,7 +58,7 @@ pub(super) fn strip_number(component: &str) -> &str {
 
 fn left_out_by_itself(node: &NodeDef) -> bool {
     let op = node.op.as_str();
-    if LEFT_OUT_OPS.contains(&op)
+    if BOOKKEEPING_OPS.contains(&op)
         || op.contains("Summary")
         || is_assignment(op)
         || (op.starts_with("Queue") && !op.starts_with("QueueDequeue"))
@@ -162,8 +90,7 @@ impl Flags {
         let mut work: Vec<usize> = Vec::new();
         for (i, node) in ix.nodes.iter().enumerate() {
             let op = node.op.as_str();
-            if PLACEHOLDER_OPS.contains(&op) || VARIABLE_OPS.contains(&op) || is_pipeline_source(op)
-            {
+            if is_placeholder(op) || is_variable(op) || is_pipeline_source(op) {
                 value[i] = true;
                 work.push(i);
             }
@@ -204,8 +131,7 @@ pub(super) fn is_bookkeeping(ix: &GraphIndex<'_>, i: usize) -> bool {
         inputs.len() == 1
             && inputs.iter().all(|&p| {
                 ix.node(p).is_some_and(|v| {
-                    VARIABLE_OPS.contains(&v.op.as_str())
-                        && node.name.starts_with(&format!("{}/", v.name))
+                    is_variable(&v.op) && node.name.starts_with(&format!("{}/", v.name))
                 })
             })
     });

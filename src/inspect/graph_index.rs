@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::names::node_name;
+use crate::graph::names::node_name;
 use crate::proto::{GraphDef, NodeDef};
 
 /// Node indices by name, producers and consumers. A duplicated name resolves
@@ -71,7 +71,7 @@ impl<'g> GraphIndex<'g> {
                 _ => continue,
             }
             if let Some(node) = self.node(i) {
-                let deps = crate::subgraph::dependencies(node);
+                let deps = crate::graph::subgraph::dependencies(node);
                 stack.extend(deps.iter().filter_map(|d| self.by_name.get(d).copied()));
             }
         }

@@ -11,34 +11,31 @@
 mod checkpoint;
 mod flags;
 mod graph_index;
-mod json;
-mod names;
 mod rank;
-mod refs;
-mod types;
 
 use std::collections::HashMap;
 
-use crate::bundle::BundleIndex;
-use crate::freeze::VARIABLE_OPS;
-use crate::graph::LoadedGraph;
-use crate::proto::{NodeDef, OpDef, OpList};
-use crate::saver;
+use serde::Serialize;
 
-use checkpoint::{check_variables, checkpoint_bytes, checkpoint_variables};
-use flags::{is_pipeline_source, Flags, PLACEHOLDER_OPS};
+use crate::checkpoint::Checkpoint;
+use crate::dtype::python_dtype_name;
+use crate::graph::attrs::{op_defs, output_dtype, output_shape};
+use crate::graph::names::resolve_output;
+use crate::graph::ops::{is_pipeline_source, is_placeholder, is_variable};
+use crate::graph::refs::{ref_inputs, Expecting};
+use crate::graph::saver;
+use crate::graph::LoadedGraph;
+use crate::proto::{GraphDef, NodeDef, OpDef, OpList};
+use crate::variables;
+use crate::FreezeOptions;
+
+use checkpoint::{check_variables, checkpoint_variables};
+use flags::Flags;
 use graph_index::GraphIndex;
 use rank::{rank, suggestion, top_choices};
-use refs::{ref_problems, Expecting};
-
-pub use json::json_string;
-pub use names::resolve_output;
-pub use refs::ref_input_problems;
-pub use types::python_dtype_name;
-pub(crate) use types::{output_dtype, output_shape, shape_dims, type_attr};
 
 /// The whole report; [`Report::to_json`] writes it for the CLI and the page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// Likely outputs, best first.
     pub suggested_outputs: Vec<SuggestedOutput>,
@@ -53,7 +50,7 @@ pub struct Report {
 }
 
 /// One node that looks like an output of the model.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SuggestedOutput {
     /// The node name, as `output_node_names` takes it.
     pub name: String,
@@ -68,7 +65,7 @@ pub struct SuggestedOutput {
 }
 
 /// A placeholder the outputs need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GraphInput {
     /// The placeholder's name.
     pub name: String,
@@ -81,7 +78,7 @@ pub struct GraphInput {
 }
 
 /// A tensor stored in the checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckpointVariable {
     /// The checkpoint key.
     pub name: String,
@@ -93,10 +90,14 @@ pub struct CheckpointVariable {
     pub bytes: u64,
     /// True when a variable of the graph restores from it.
     pub used_by_graph: bool,
+    /// True when the freeze, with these outputs and options, turns a variable
+    /// restored from it into a constant.
+    pub will_freeze: bool,
 }
 
 /// What a [`Problem`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ProblemKind {
     /// An output name that is not in the graph.
@@ -134,7 +135,7 @@ impl ProblemKind {
 }
 
 /// One problem, naming the node or checkpoint key it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// What kind.
     pub kind: ProblemKind,
@@ -145,7 +146,7 @@ pub struct Problem {
 }
 
 /// Counts for the report's header.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportSummary {
     /// How the graph file was recognised.
     pub graph_kind: String,
@@ -161,8 +162,9 @@ pub struct ReportSummary {
 /// checked for; otherwise the best suggestions are.
 pub fn inspect(
     graph: &LoadedGraph,
-    index: Option<&BundleIndex>,
+    checkpoint: Option<&Checkpoint>,
     outputs: Option<&[String]>,
+    options: &FreezeOptions,
 ) -> Report {
     let g = &graph.graph;
     let op_list = stripped_op_list(graph);
@@ -192,7 +194,7 @@ pub fn inspect(
     let needed = ix.needs(&chosen);
     let inputs = graph_inputs(&ix, &flags, &op_defs, &needed, chosen.is_empty());
 
-    let sources = match saver::sources(g, graph.saver_def.as_ref()) {
+    let mut sources = match saver::sources(g, graph.saver_def.as_ref()) {
         Ok(found) => found,
         Err(err) => {
             problems.push(problem(ProblemKind::Saver, "saver", err.to_string()));
@@ -200,9 +202,12 @@ pub fn inspect(
         }
     };
     let mut variables = Vec::new();
-    if let Some(index) = index {
-        let used = check_variables(&ix, index, &sources, &needed, &mut problems);
-        variables = checkpoint_variables(index, &used);
+    if let Some(checkpoint) = checkpoint {
+        if options.use_moving_averages {
+            variables::use_shadows(g, checkpoint, &mut sources);
+        }
+        let used = check_variables(&ix, checkpoint, &sources, &needed, options, &mut problems);
+        variables = checkpoint_variables(checkpoint, &used);
         // The object graph of a TF2 checkpoint is metadata, not a weight.
         let metadata = |name: &str| name == "_CHECKPOINTABLE_OBJECT_GRAPH";
         for unused in variables
@@ -221,7 +226,11 @@ pub fn inspect(
         }
     }
     let is_needed = |i: usize| needed.get(i).copied().unwrap_or(false);
-    problems.extend(ref_problems(g, is_needed, op_list, Expecting::Freeze));
+    problems.extend(
+        ref_inputs(g, is_needed, op_list, Expecting::Freeze)
+            .into_iter()
+            .map(|r| problem(ProblemKind::RefInput, &r.node, r.message)),
+    );
     problems.extend(pipeline_problems(&ix, &needed));
 
     Report {
@@ -232,12 +241,8 @@ pub fn inspect(
         summary: ReportSummary {
             graph_kind: graph.kind.describe().to_owned(),
             nodes: g.node.len(),
-            variables: g
-                .node
-                .iter()
-                .filter(|n| VARIABLE_OPS.contains(&n.op.as_str()))
-                .count(),
-            checkpoint_bytes: index.map_or(0, checkpoint_bytes),
+            variables: g.node.iter().filter(|n| is_variable(&n.op)).count(),
+            checkpoint_bytes: checkpoint.map_or(0, Checkpoint::total_bytes),
         },
     }
 }
@@ -250,18 +255,23 @@ fn problem(kind: ProblemKind, name: &str, message: String) -> Problem {
     }
 }
 
+/// `Const` nodes of a frozen graph feeding an input that needs a variable
+/// reference or a resource, which TF refuses at import ("expected float_ref").
+/// The op's definition in `op_list` (a `.meta`'s `stripped_op_list`) says
+/// which inputs those are; ops it lacks are looked up in the op catalogue.
+pub fn ref_input_problems(frozen: &GraphDef, op_list: Option<&OpList>) -> Vec<Problem> {
+    crate::graph::refs::frozen_ref_inputs(frozen, op_list)
+        .into_iter()
+        .map(|r| problem(ProblemKind::RefInput, &r.node, r.message))
+        .collect()
+}
+
 fn stripped_op_list(graph: &LoadedGraph) -> Option<&OpList> {
     graph
         .meta_graph
         .as_ref()
         .and_then(|m| m.meta_info_def.as_ref())
         .and_then(|m| m.stripped_op_list.as_ref())
-}
-
-fn op_defs(op_list: Option<&OpList>) -> HashMap<&str, &OpDef> {
-    op_list
-        .map(|l| l.op.iter().map(|op| (op.name.as_str(), op)).collect())
-        .unwrap_or_default()
 }
 
 fn graph_inputs(
@@ -275,7 +285,7 @@ fn graph_inputs(
         .iter()
         .enumerate()
         .filter(|(i, n)| {
-            PLACEHOLDER_OPS.contains(&n.op.as_str())
+            is_placeholder(&n.op)
                 && if nothing_chosen {
                     !flags.left_out[*i]
                 } else {
@@ -322,6 +332,14 @@ fn pipeline_problems(ix: &GraphIndex<'_>, needed: &[bool]) -> Vec<Problem> {
 }
 
 impl Report {
+    /// The report as one pretty-printed JSON object, keys in a fixed order.
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of strings and numbers cannot fail.
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
     /// The names of the suggestions TF would most likely want, best first.
     pub fn suggested_names(&self) -> Vec<&str> {
         self.suggested_outputs

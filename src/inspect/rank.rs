@@ -2,15 +2,16 @@
 
 use std::collections::HashMap;
 
-use crate::freeze::VARIABLE_OPS;
+use crate::dtype::python_dtype_name;
+use crate::graph::attrs::{output_dtype, output_shape};
+use crate::graph::ops::{
+    is_assignment, CONTROL_FLOW_OPS, NOT_OUTPUT_OPS, PLACEHOLDER_OPS, REDUCTION_OPS, SHAPE_OPS,
+    VARIABLE_OPS, XENT_OPS,
+};
 use crate::proto::{NodeDef, OpDef};
 
-use super::flags::{
-    is_assignment, is_bookkeeping, strip_number, Flags, CONTROL_FLOW_OPS, LOSS_WORDS,
-    NOT_OUTPUT_OPS, PLACEHOLDER_OPS, REDUCTION_OPS, SHAPE_OPS, XENT_OPS,
-};
+use super::flags::{is_bookkeeping, strip_number, Flags, LOSS_WORDS};
 use super::graph_index::GraphIndex;
-use super::types::{output_dtype, output_shape, python_dtype_name};
 use super::SuggestedOutput;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

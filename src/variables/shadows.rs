@@ -1,13 +1,14 @@
-//! Moving averages: reading a variable's `ExponentialMovingAverage` shadow.
+//! Moving averages: reading a variable's `ExponentialMovingAverage` shadow
+//! (`--use_moving_averages`), in V2 and V1 checkpoints alike.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::bundle::BundleIndex;
+use crate::checkpoint::Checkpoint;
 use crate::error::Result;
-use crate::freeze::VARIABLE_OPS;
-use crate::inspect::type_attr;
+use crate::graph::attrs::type_attr;
+use crate::graph::ops::is_variable;
+use crate::graph::saver::{self, Source};
 use crate::proto::{GraphDef, SaverDef};
-use crate::saver::{self, Source};
 
 const EMA_SUFFIX: &str = "/ExponentialMovingAverage";
 
@@ -16,25 +17,47 @@ const EMA_SUFFIX: &str = "/ExponentialMovingAverage";
 /// `ema.variables_to_restore()` would (python/training/moving_averages.py).
 pub fn use_moving_averages(
     graph: &GraphDef,
-    checkpoint: &BundleIndex,
+    checkpoint: &Checkpoint,
     saver_def: Option<&SaverDef>,
 ) -> Result<BTreeMap<String, String>> {
     let sources = saver::sources(graph, saver_def)?;
     Ok(moving_average_keys(graph, checkpoint, &sources))
 }
 
+/// `--use_moving_averages`: each variable whose shadow the checkpoint holds
+/// reads the shadow instead; one line per change.
+pub fn use_shadows(
+    graph: &GraphDef,
+    checkpoint: &Checkpoint,
+    sources: &mut HashMap<String, Source>,
+) -> Vec<String> {
+    let mut changes = Vec::new();
+    for (variable, shadow) in moving_average_keys(graph, checkpoint, sources) {
+        changes.push(format!("'{variable}' takes its moving average '{shadow}'"));
+        sources.insert(
+            variable,
+            Source {
+                key: shadow,
+                slice: None,
+                restore_dtype: None,
+            },
+        );
+    }
+    changes
+}
+
 /// [`use_moving_averages`] with the saver's sources already known. The shadow
 /// is looked up as the shadow variable's own key, then as `<key>/ExponentialMovingAverage`,
 /// then `<variable>/ExponentialMovingAverage`; it must match the variable's dtype
 /// and the shape of its own entry. Partitioned variables are left alone.
-pub(crate) fn moving_average_keys(
+pub fn moving_average_keys(
     graph: &GraphDef,
-    checkpoint: &BundleIndex,
+    checkpoint: &Checkpoint,
     sources: &HashMap<String, Source>,
 ) -> BTreeMap<String, String> {
     let mut keys = BTreeMap::new();
     for node in &graph.node {
-        if !VARIABLE_OPS.contains(&node.op.as_str()) || node.name.contains(EMA_SUFFIX) {
+        if !is_variable(&node.op) || node.name.contains(EMA_SUFFIX) {
             continue;
         }
         let source = sources.get(&node.name);
@@ -49,14 +72,12 @@ pub(crate) fn moving_average_keys(
             Some(shadow_variable),
         ];
         let dtype = type_attr(node, "dtype");
-        let own_shape = checkpoint.entry(key).and_then(|e| e.shape.clone());
+        let own_dims = checkpoint.tensor(key).map(|t| t.dims);
         let fits = |shadow: &str| {
-            checkpoint.entry(shadow).is_some_and(|e| {
-                e.slices.is_empty()
-                    && dtype.is_none_or(|d| d == e.dtype)
-                    && own_shape
-                        .as_ref()
-                        .is_none_or(|s| e.shape.as_ref() == Some(s))
+            checkpoint.tensor(shadow).is_some_and(|t| {
+                !t.sliced
+                    && dtype.is_none_or(|d| d == t.dtype)
+                    && own_dims.as_ref().is_none_or(|d| *d == t.dims)
             })
         };
         if let Some(shadow) = candidates.into_iter().flatten().find(|s| fits(s)) {
@@ -69,7 +90,8 @@ pub(crate) fn moving_average_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cleanup::test_graph::{graph, node, shape, with_attr};
+    use crate::bundle::BundleIndex;
+    use crate::graph::test_graph::{graph, node, shape, with_attr};
     use crate::proto::{attr_value, BundleEntryProto, BundleHeaderProto, DataType};
 
     fn entry(dtype: DataType, dims: &[i64]) -> BundleEntryProto {
@@ -119,7 +141,8 @@ mod tests {
             variable("c", DataType::DtFloat),
             variable("step", DataType::DtInt64),
         ]);
-        let keys = use_moving_averages(&g, &index, None).expect("no saver needed");
+        let checkpoint = Checkpoint::from_bundle("model.ckpt.index", index);
+        let keys = use_moving_averages(&g, &checkpoint, None).expect("no saver needed");
         let expected: BTreeMap<String, String> =
             [("w".to_owned(), "w/ExponentialMovingAverage".to_owned())].into();
         assert_eq!(keys, expected);

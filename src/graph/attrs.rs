@@ -1,86 +1,54 @@
-//! Types and shapes of node outputs, and dtype names as TF's Python API
-//! writes them.
+//! Attrs as the passes read and write them: types, shapes, tensor values,
+//! and the dtype and shape of a node's outputs.
 
 use std::collections::HashMap;
 
-use crate::freeze::VARIABLE_OPS;
-use crate::proto::{attr_value, DataType, NodeDef, OpDef, TensorShapeProto};
+use crate::proto::{
+    attr_value, AttrValue, DataType, NodeDef, OpDef, OpList, TensorProto, TensorShapeProto,
+};
 
-use super::flags::PLACEHOLDER_OPS;
+use super::ops::{is_placeholder, is_variable, BOOL_OPS};
 
-pub(crate) fn type_attr(node: &NodeDef, attr: &str) -> Option<i32> {
+/// A `type` attr's value.
+pub fn type_attr(node: &NodeDef, attr: &str) -> Option<i32> {
     match node.attr.get(attr).and_then(|a| a.value.as_ref()) {
         Some(attr_value::Value::Type(t)) => Some(*t),
         _ => None,
     }
 }
 
-/// A dtype as TF's Python API names it (`tf.float32.name`): `float16` for
-/// half, `float32_ref` for a reference type (python/framework/dtypes.py).
-pub fn python_dtype_name(dtype: i32) -> Option<String> {
-    use DataType as D;
-    let (base, reference) = if dtype > 100 {
-        (dtype - 100, true)
-    } else {
-        (dtype, false)
-    };
-    let name = match D::try_from(base).ok()? {
-        D::DtInvalid => return None,
-        D::DtFloat => "float32",
-        D::DtDouble => "float64",
-        D::DtHalf => "float16",
-        D::DtInt32 => "int32",
-        other => {
-            let text = other.as_str_name().trim_start_matches("DT_").to_lowercase();
-            return Some(if reference {
-                format!("{text}_ref")
-            } else {
-                text
-            });
-        }
-    };
-    Some(if reference {
-        format!("{name}_ref")
-    } else {
-        name.to_owned()
-    })
+/// A `type` attr.
+pub fn type_value(dtype: i32) -> AttrValue {
+    AttrValue {
+        value: Some(attr_value::Value::Type(dtype)),
+    }
 }
 
-pub(super) fn dtype_text(dtype: i32) -> String {
-    python_dtype_name(dtype).unwrap_or_else(|| format!("dtype {dtype}"))
+/// A Const node's `value` attr.
+pub fn tensor_attr(tensor: TensorProto) -> AttrValue {
+    AttrValue {
+        value: Some(attr_value::Value::Tensor(tensor)),
+    }
 }
 
 /// Dimensions with -1 for unknown ones; `None` for an unknown rank.
-pub(crate) fn shape_dims(shape: &TensorShapeProto) -> Option<Vec<i64>> {
+pub fn shape_dims(shape: &TensorShapeProto) -> Option<Vec<i64>> {
     if shape.unknown_rank {
         return None;
     }
     Some(shape.dim.iter().map(|d| d.size.max(-1)).collect())
 }
 
-/// Ops whose output dtype is fixed whatever their attrs.
-const BOOL_OPS: [&str; 12] = [
-    "Equal",
-    "NotEqual",
-    "Less",
-    "LessEqual",
-    "Greater",
-    "GreaterEqual",
-    "LogicalAnd",
-    "LogicalOr",
-    "LogicalNot",
-    "IsFinite",
-    "IsNan",
-    "IsInf",
-];
+/// The op definitions of a `.meta`'s `stripped_op_list`, by op name.
+pub fn op_defs(op_list: Option<&OpList>) -> HashMap<&str, &OpDef> {
+    op_list
+        .map(|l| l.op.iter().map(|op| (op.name.as_str(), op)).collect())
+        .unwrap_or_default()
+}
 
 /// The dtype of output `k`: from the op's definition when the `.meta` has it,
 /// else from the attrs that usually carry it.
-pub(crate) fn output_dtype(
-    node: &NodeDef,
-    op_defs: &HashMap<&str, &OpDef>,
-    k: usize,
-) -> Option<i32> {
+pub fn output_dtype(node: &NodeDef, op_defs: &HashMap<&str, &OpDef>, k: usize) -> Option<i32> {
     if let Some(def) = op_defs.get(node.op.as_str()) {
         let mut first = 0usize;
         for arg in &def.output_arg {
@@ -142,7 +110,7 @@ pub(crate) fn output_dtype(
 
 /// The shape of output `k`: `_output_shapes` when present, else the `shape`
 /// attr of a placeholder or variable, or a Const's value.
-pub(crate) fn output_shape(node: &NodeDef, k: usize) -> Option<Vec<i64>> {
+pub fn output_shape(node: &NodeDef, k: usize) -> Option<Vec<i64>> {
     if let Some(attr_value::Value::List(list)) = node
         .attr
         .get("_output_shapes")
@@ -162,29 +130,9 @@ pub(crate) fn output_shape(node: &NodeDef, k: usize) -> Option<Vec<i64>> {
         attr_value::Value::Tensor(t) => {
             t.tensor_shape.as_ref().map_or(Some(Vec::new()), shape_dims)
         }
-        attr_value::Value::Shape(s)
-            if PLACEHOLDER_OPS.contains(&node.op.as_str())
-                || VARIABLE_OPS.contains(&node.op.as_str()) =>
-        {
+        attr_value::Value::Shape(s) if is_placeholder(&node.op) || is_variable(&node.op) => {
             shape_dims(s)
         }
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn python_dtype_names() {
-        assert_eq!(python_dtype_name(1).as_deref(), Some("float32"));
-        assert_eq!(python_dtype_name(19).as_deref(), Some("float16"));
-        assert_eq!(python_dtype_name(14).as_deref(), Some("bfloat16"));
-        assert_eq!(python_dtype_name(7).as_deref(), Some("string"));
-        assert_eq!(python_dtype_name(20).as_deref(), Some("resource"));
-        assert_eq!(python_dtype_name(101).as_deref(), Some("float32_ref"));
-        assert_eq!(python_dtype_name(12).as_deref(), Some("quint8"));
-        assert_eq!(python_dtype_name(0), None);
     }
 }

@@ -1,76 +1,62 @@
-//! What goes into a freeze: the graph from whichever file holds it, the
-//! output names, the checkpoint kind, and the opt-in cleanups that run first.
+//! A request carried through the passes: the graph loaded from whichever file
+//! holds it, the opt-in cleanups, then the freeze or the report. The passes
+//! never call each other; this is where they meet.
 
-use std::collections::HashMap;
-
-use crate::bundle::v1::V1Checkpoint;
-use crate::bundle::{self, BundleIndex};
+use crate::bundle::BundleIndex;
+use crate::checkpoint::Checkpoint;
 use crate::cleanup;
 use crate::error::{Error, Result};
+use crate::freeze::{self, Prepared};
+use crate::graph::names::{node_name, resolve_output};
 use crate::graph::{self, Expect, LoadedGraph};
-use crate::names::node_name;
-use crate::proto::GraphDef;
-use crate::saver::Source;
-use crate::{CheckpointFiles, FreezeOptions, FreezeRequest};
+use crate::inspect::{self, Report, SuggestedOutput};
+use crate::proto::{GraphDef, OpList};
+use crate::{FreezeOptions, FreezeRequest};
 
-/// The opt-in cleanups that change what the outputs need, so they run
-/// before pruning.
-pub(super) fn clean_before(graph: &mut GraphDef, options: &FreezeOptions) -> Result<Vec<String>> {
-    let mut changes = Vec::new();
-    if options.strip_training_nodes || options.input_placeholder.is_some() {
-        changes.extend(cleanup::strip_training_nodes(
-            graph,
-            options.input_placeholder.as_deref(),
-        )?);
+/// Loads the inputs and decides the freeze; the shell then reads
+/// [`Prepared::reads`] and calls [`Prepared::finish`].
+pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
+    let options = &request.options;
+    let mut loaded = load_graphs(request, request.input_binary)?;
+    let mut warnings = Vec::new();
+    let saver_def = match request.saver {
+        Some(file) => Some(graph::load_saver(file)?),
+        None => loaded.saver_def.clone(),
+    };
+    // TF freezes the graph its import has completed with attr defaults.
+    graph::op_defaults::add_defaults(&mut loaded.graph);
+    let input_nodes = loaded.graph.node.len();
+    let changes = clean_before(&mut loaded.graph, options)?;
+    let outputs = output_names(options, &loaded, &mut warnings)?;
+    let op_list = stripped_op_list(&loaded).cloned();
+    let mut prepared = freeze::prepare(freeze::Input {
+        graph: loaded.graph,
+        input_nodes,
+        saver_def: saver_def.as_ref(),
+        outputs,
+        files: &request.checkpoint,
+        options,
+        warnings,
+        changes,
+    })?;
+    if options.fix_ref_ops {
+        prepared.rewrite(cleanup::fix_ref_ops);
     }
-    if !options.placeholder_to_const.is_empty() {
-        changes.extend(cleanup::placeholder_to_const(
-            graph,
-            &options.placeholder_to_const,
-        )?);
-    }
-    Ok(changes)
-}
-
-/// `--use_moving_averages`: read each variable's ExponentialMovingAverage
-/// shadow instead, where the checkpoint has one.
-pub(super) fn use_shadows(
-    graph: &GraphDef,
-    index: &BundleIndex,
-    sources: &mut HashMap<String, Source>,
-    changes: &mut Vec<String>,
-) {
-    for (variable, shadow) in cleanup::moving_average_keys(graph, index, sources) {
-        changes.push(format!("'{variable}' takes its moving average '{shadow}'"));
-        sources.insert(
-            variable,
-            Source {
-                key: shadow,
-                slice: None,
-                restore_dtype: None,
-            },
-        );
-    }
+    prepared.warn_ref_inputs(op_list.as_ref());
+    Ok(prepared)
 }
 
 /// Loads the graph and checkpoint of `request` and reports on them without
 /// freezing (`--inspect`). A missing or unreadable checkpoint only leaves the
 /// variables out.
-pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<crate::inspect::Report> {
+pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<Report> {
     let loaded = load_graphs(request, request.input_binary)?;
-    let index = match v1_checkpoint(&request.checkpoint) {
-        Ok(Some(v1)) => Some(v1_as_index(&v1)),
-        _ => BundleIndex::parse(
-            request.checkpoint.index.name,
-            request.checkpoint.index.bytes,
-        )
-        .ok(),
-    };
+    let checkpoint = Checkpoint::parse(&request.checkpoint).ok();
     let outputs: Vec<String> = request
         .options
         .output_node_names
         .iter()
-        .filter_map(|n| crate::inspect::resolve_output(&loaded.graph, n).ok())
+        .filter_map(|n| resolve_output(&loaded.graph, n).ok())
         .collect();
     // A SavedModel's serving signature names its outputs when the user did not.
     let signature = (loaded.kind == graph::GraphKind::SavedModel)
@@ -89,43 +75,43 @@ pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<crate::inspect::Re
         &outputs
     };
     let chosen = (!chosen.is_empty()).then_some(chosen.as_slice());
-    let mut report = crate::inspect::inspect(&loaded, index.as_ref(), chosen);
+    let mut report = inspect::inspect(&loaded, checkpoint.as_ref(), chosen, &request.options);
     if loaded.kind == graph::GraphKind::SavedModel {
         signature_first(&loaded, &mut report);
     }
     Ok(report)
 }
 
-/// A V1 checkpoint's tensors as index entries, for the report's variables.
-fn v1_as_index(v1: &V1Checkpoint) -> BundleIndex {
-    let entries = v1
-        .tensor_names()
-        .into_iter()
-        .filter_map(|name| {
-            let (dtype, shape) = v1.dtype_and_shape(&name)?;
-            let size = bundle::num_elements(&shape)
-                .zip(bundle::element_size(dtype))
-                .and_then(|(n, s)| n.checked_mul(s))
-                .and_then(|b| i64::try_from(b).ok())
-                .unwrap_or(0);
-            let entry = crate::proto::BundleEntryProto {
-                dtype,
-                shape: Some(shape),
-                size,
-                ..Default::default()
-            };
-            Some((name.into_bytes(), entry))
-        })
-        .collect();
-    BundleIndex {
-        header: Default::default(),
-        entries,
+fn stripped_op_list(loaded: &LoadedGraph) -> Option<&OpList> {
+    loaded
+        .meta_graph
+        .as_ref()
+        .and_then(|m| m.meta_info_def.as_ref())
+        .and_then(|i| i.stripped_op_list.as_ref())
+}
+
+/// The opt-in cleanups that change what the outputs need, so they run
+/// before pruning.
+fn clean_before(graph: &mut GraphDef, options: &FreezeOptions) -> Result<Vec<String>> {
+    let mut changes = Vec::new();
+    if options.strip_training_nodes || options.input_placeholder.is_some() {
+        changes.extend(cleanup::strip_training_nodes(
+            graph,
+            options.input_placeholder.as_deref(),
+        )?);
     }
+    if !options.placeholder_to_const.is_empty() {
+        changes.extend(cleanup::placeholder_to_const(
+            graph,
+            &options.placeholder_to_const,
+        )?);
+    }
+    Ok(changes)
 }
 
 /// In a SavedModel the serving signature says what the outputs are; the
 /// saver's own calls are never outputs.
-fn signature_first(loaded: &LoadedGraph, report: &mut crate::inspect::Report) {
+fn signature_first(loaded: &LoadedGraph, report: &mut Report) {
     let saver_nodes: Vec<&str> = loaded
         .saver_def
         .iter()
@@ -150,7 +136,7 @@ fn signature_first(loaded: &LoadedGraph, report: &mut crate::inspect::Report) {
         let mut suggestion = match existing {
             Some(i) => report.suggested_outputs.remove(i),
             None => match loaded.graph.node.iter().find(|n| &n.name == name) {
-                Some(node) => crate::inspect::SuggestedOutput {
+                Some(node) => SuggestedOutput {
                     name: name.clone(),
                     op: node.op.clone(),
                     dtype: None,
@@ -165,10 +151,7 @@ fn signature_first(loaded: &LoadedGraph, report: &mut crate::inspect::Report) {
     }
 }
 
-pub(super) fn load_graphs(
-    request: &FreezeRequest<'_>,
-    binary_hint: Option<bool>,
-) -> Result<LoadedGraph> {
+fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result<LoadedGraph> {
     // With a meta graph, TF freezes the meta graph's GraphDef; `--input_graph`
     // is only imported, so it must still parse.
     let graph = request
@@ -187,16 +170,6 @@ pub(super) fn load_graphs(
                 .into(),
         )
     })
-}
-
-/// The checkpoint as a V1 table (one file, or the shards of one), when it is one.
-pub(super) fn v1_checkpoint(checkpoint: &CheckpointFiles<'_>) -> Result<Option<V1Checkpoint>> {
-    if !bundle::is_v1_table(checkpoint.index.bytes) {
-        return Ok(None);
-    }
-    let mut files: Vec<(&str, &[u8])> = vec![(checkpoint.index.name, checkpoint.index.bytes)];
-    files.extend(checkpoint.more_tables.iter().map(|f| (f.name, f.bytes)));
-    V1Checkpoint::parse(&files).map(Some)
 }
 
 /// The error for a checkpoint given without any graph. A TF2 object-based
@@ -220,7 +193,7 @@ pub fn no_graph_error(index_name: &str, index_bytes: &[u8]) -> Error {
 }
 
 /// The nodes to keep: as given, or a SavedModel's serving signature outputs.
-pub(super) fn output_names(
+fn output_names(
     options: &FreezeOptions,
     loaded: &LoadedGraph,
     warnings: &mut Vec<String>,
@@ -230,7 +203,7 @@ pub(super) fn output_names(
         .iter()
         .map(|n| n.trim())
         .filter(|n| !n.is_empty())
-        .map(|n| crate::inspect::resolve_output(&loaded.graph, n))
+        .map(|n| resolve_output(&loaded.graph, n))
         .collect::<Result<_>>()?;
     if !given.is_empty() {
         return Ok(given);

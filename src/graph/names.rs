@@ -1,5 +1,8 @@
 //! Node and tensor names as TF spells them in `NodeDef.input` and in flags.
 
+use crate::error::{Error, Result};
+use crate::proto::GraphDef;
+
 /// The node a name refers to: `^a` (control input) and `a:1` (tensor) are node `a`
 /// (graph_util_impl.py `_node_name`).
 pub fn node_name(input: &str) -> &str {
@@ -70,6 +73,31 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous.last().copied().unwrap_or(0)
+}
+
+/// The node an output name refers to: `name`, `name:0`, `^name`, and a stray
+/// `import/` prefix (from `tf.import_graph_def` or TensorBoard) either way.
+pub fn resolve_output(graph: &GraphDef, given: &str) -> Result<String> {
+    let name = node_name(given.trim());
+    let exists = |wanted: &str| graph.node.iter().any(|n| n.name == wanted);
+    if exists(name) {
+        return Ok(name.to_owned());
+    }
+    let mut stripped = name;
+    while let Some(rest) = stripped.strip_prefix("import/") {
+        if exists(rest) {
+            return Ok(rest.to_owned());
+        }
+        stripped = rest;
+    }
+    let prefixed = format!("import/{name}");
+    if exists(&prefixed) {
+        return Ok(prefixed);
+    }
+    Err(Error::UnknownNode {
+        name: name.to_owned(),
+        suggestions: suggestions(stripped, graph.node.iter().map(|n| n.name.as_str())),
+    })
 }
 
 #[cfg(test)]

@@ -1,67 +1,15 @@
-//! Loading graphs: GraphDef and MetaGraphDef, binary or protobuf text,
-//! recognised by their bytes. TF picks binary or text from `--input_binary`
-//! alone (python/tools/freeze_graph.py); here that flag is only a hint of
-//! which to try first, so a wrong value never makes a good file fail.
+//! Loading GraphDef, MetaGraphDef and SaverDef files, binary or text.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
 use crate::error::{Error, Result};
-use crate::proto::{GraphDef, MetaGraphDef, SavedModel, SaverDef};
+use crate::proto::{GraphDef, MetaGraphDef, SaverDef};
 use crate::InputFile;
 
-/// What kind of file a graph came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraphKind {
-    /// A binary `GraphDef` (`.pb`).
-    GraphDefBinary,
-    /// A text `GraphDef` (`.pbtxt`).
-    GraphDefText,
-    /// A binary `MetaGraphDef` (`.meta`).
-    MetaGraphBinary,
-    /// A text `MetaGraphDef`.
-    MetaGraphText,
-    /// A SavedModel's `saved_model.pb` (or `.pbtxt`).
-    SavedModel,
-}
-
-impl GraphKind {
-    /// A short human description.
-    pub fn describe(self) -> &'static str {
-        match self {
-            GraphKind::GraphDefBinary => "binary GraphDef",
-            GraphKind::GraphDefText => "text GraphDef",
-            GraphKind::MetaGraphBinary => "binary MetaGraphDef",
-            GraphKind::MetaGraphText => "text MetaGraphDef",
-            GraphKind::SavedModel => "SavedModel",
-        }
-    }
-}
-
-/// A graph and what came with it.
-#[derive(Debug, Clone)]
-pub struct LoadedGraph {
-    /// The graph to freeze.
-    pub graph: GraphDef,
-    /// The meta graph's SaverDef, if it had one.
-    pub saver_def: Option<SaverDef>,
-    /// The whole meta graph, when the file was one.
-    pub meta_graph: Option<MetaGraphDef>,
-    /// How the file was recognised.
-    pub kind: GraphKind,
-}
-
-/// Which message a file is expected to hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// `--input_graph`: a GraphDef, though a MetaGraphDef is accepted.
-    GraphDef,
-    /// `--input_meta_graph`.
-    MetaGraphDef,
-}
+use super::{from_meta, Expect, GraphKind, LoadedGraph};
 
 /// Loads a graph file, trying binary and text in the order `binary_hint` suggests.
 pub fn load(file: InputFile<'_>, expect: Expect, binary_hint: Option<bool>) -> Result<LoadedGraph> {
@@ -149,16 +97,6 @@ fn is_plausible_meta(meta: &MetaGraphDef) -> bool {
         .is_some_and(|g| !g.node.is_empty() && is_plausible_graph(g))
 }
 
-fn from_meta(mut meta: MetaGraphDef, kind: GraphKind) -> LoadedGraph {
-    let graph = meta.graph_def.take().unwrap_or_default();
-    LoadedGraph {
-        graph,
-        saver_def: meta.saver_def.clone(),
-        meta_graph: Some(meta),
-        kind,
-    }
-}
-
 fn load_text(file: InputFile<'_>, expect: Expect) -> Result<LoadedGraph> {
     let text = std::str::from_utf8(file.bytes)
         .map_err(|e| Error::corrupt(file.name, format!("not UTF-8 text ({e})")))?;
@@ -202,95 +140,6 @@ fn descriptor_pool() -> Result<&'static DescriptorPool> {
     POOL.get_or_init(|| DescriptorPool::decode(crate::proto::FILE_DESCRIPTOR_SET).ok())
         .as_ref()
         .ok_or_else(|| Error::unsupported("the built-in protobuf descriptors do not load"))
-}
-
-/// Loads a SavedModel's `saved_model.pb` (binary) or `saved_model.pbtxt` and
-/// picks the MetaGraphDef whose tag set equals `tags`, as TF's
-/// saved_model_utils.get_meta_graph_def does.
-pub fn load_saved_model(file: InputFile<'_>, tags: &[String]) -> Result<LoadedGraph> {
-    let model = match SavedModel::decode(file.bytes) {
-        Ok(model) if !model.meta_graphs.is_empty() => model,
-        binary => {
-            let text = std::str::from_utf8(file.bytes).ok();
-            match text.map(|t| parse_text::<SavedModel>(file.name, t, "tensorflow.SavedModel")) {
-                Some(Ok(model)) => model,
-                _ => {
-                    let why = binary
-                        .err()
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| "it holds no meta graphs".into());
-                    return Err(Error::corrupt(
-                        file.name,
-                        format!("not a SavedModel ({why})"),
-                    ));
-                }
-            }
-        }
-    };
-    let wanted: BTreeSet<&str> = tags
-        .iter()
-        .map(String::as_str)
-        .filter(|t| !t.is_empty())
-        .collect();
-    let tag_sets: Vec<BTreeSet<&str>> = model
-        .meta_graphs
-        .iter()
-        .map(|m| {
-            m.meta_info_def
-                .iter()
-                .flat_map(|i| &i.tags)
-                .map(String::as_str)
-                .collect()
-        })
-        .collect();
-    let Some(index) = tag_sets.iter().position(|set| *set == wanted) else {
-        let available: Vec<String> = tag_sets
-            .iter()
-            .map(|set| format!("[{}]", set.iter().copied().collect::<Vec<_>>().join(",")))
-            .collect();
-        return Err(Error::Usage(format!(
-            "{}: no MetaGraphDef has the tag set [{}]; --saved_model_tags can be one of {}",
-            file.name,
-            wanted.iter().copied().collect::<Vec<_>>().join(","),
-            available.join(" ")
-        )));
-    };
-    let meta = model.meta_graphs.into_iter().nth(index).unwrap_or_default();
-    Ok(from_meta(meta, GraphKind::SavedModel))
-}
-
-/// The outputs of a SavedModel's serving signature (`serving_default`, or the
-/// only signature there is), as node names in the signature's key order.
-pub fn signature_outputs(meta: &MetaGraphDef) -> Option<(String, Vec<String>)> {
-    let usable: Vec<(&String, &crate::proto::SignatureDef)> = meta
-        .signature_def
-        .iter()
-        .filter(|(key, _)| !key.starts_with("__"))
-        .collect();
-    let (key, signature) = meta
-        .signature_def
-        .get_key_value("serving_default")
-        .or_else(|| {
-            (usable.len() == 1)
-                .then(|| usable.first().copied())
-                .flatten()
-        })?;
-    let names = output_nodes(signature);
-    (!names.is_empty()).then(|| (key.clone(), names))
-}
-
-/// The nodes a signature's outputs come from, once each, in key order.
-pub fn output_nodes(signature: &crate::proto::SignatureDef) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for info in signature.outputs.values() {
-        if let Some(crate::proto::tensor_info::Encoding::Name(tensor)) = &info.encoding {
-            let node = crate::names::node_name(tensor).to_owned();
-            if !names.contains(&node) {
-                names.push(node);
-            }
-        }
-    }
-    names
 }
 
 /// Loads a `SaverDef` file (`--input_saver`), binary or text.

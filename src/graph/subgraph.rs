@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::{Error, Result};
-use crate::names::{node_name, suggestions};
+use crate::graph::names::{node_name, suggestions};
 use crate::proto::{attr_value, GraphDef, NodeDef};
 
 /// The names of the nodes a node depends on: inputs, control inputs, and the

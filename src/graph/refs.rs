@@ -3,16 +3,27 @@
 
 use std::collections::HashMap;
 
-use crate::names::node_name;
+use crate::dtype::dtype_text;
 use crate::proto::{attr_value, DataType, GraphDef, NodeDef, OpDef, OpList};
 
-use super::flags::is_assignment;
-use super::types::{dtype_text, type_attr};
-use super::{op_defs, problem, Problem, ProblemKind};
+use super::attrs::{op_defs, type_attr};
+use super::names::node_name;
+use super::ops::{
+    apply_ref_count, has_value_form, is_assignment, is_resource_op, REF_INPUT_OPS, REF_VARIABLE_OPS,
+};
 
-/// Which producers [`ref_problems`] reports.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Expecting {
+/// One input that needs a variable reference or a resource and will not get one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefInput {
+    /// The node whose input it is.
+    pub node: String,
+    /// A sentence for people, with the fix.
+    pub message: String,
+}
+
+/// Which producers [`ref_inputs`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expecting {
     /// A frozen graph: `Const` producers.
     Frozen,
     /// A graph about to be frozen: ref variables, which will become `Const`s.
@@ -23,17 +34,17 @@ pub(super) enum Expecting {
 /// resource, which TF refuses at import ("expected float_ref"). The op's
 /// definition in `op_list` (a `.meta`'s `stripped_op_list`) says which inputs
 /// those are; ops it lacks are looked up in a built-in list.
-pub fn ref_input_problems(frozen: &GraphDef, op_list: Option<&OpList>) -> Vec<Problem> {
-    ref_problems(frozen, |_| true, op_list, Expecting::Frozen)
+pub fn frozen_ref_inputs(frozen: &GraphDef, op_list: Option<&OpList>) -> Vec<RefInput> {
+    ref_inputs(frozen, |_| true, op_list, Expecting::Frozen)
 }
 
 /// The reference-input problems of the nodes `check` selects.
-pub(super) fn ref_problems(
+pub fn ref_inputs(
     graph: &GraphDef,
     check: impl Fn(usize) -> bool,
     op_list: Option<&OpList>,
     expecting: Expecting,
-) -> Vec<Problem> {
+) -> Vec<RefInput> {
     let defs = op_defs(op_list);
     let by_name: HashMap<&str, &NodeDef> =
         graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
@@ -50,14 +61,13 @@ pub(super) fn ref_problems(
             };
             let hit = match expecting {
                 Expecting::Frozen => producer.op == "Const",
-                Expecting::Freeze => matches!(producer.op.as_str(), "VariableV2" | "Variable"),
+                Expecting::Freeze => REF_VARIABLE_OPS.contains(&producer.op.as_str()),
             };
             if hit {
-                problems.push(problem(
-                    ProblemKind::RefInput,
-                    &node.name,
-                    ref_message(node, pos, &wanted, producer, expecting),
-                ));
+                problems.push(RefInput {
+                    node: node.name.clone(),
+                    message: ref_message(node, pos, &wanted, producer, expecting),
+                });
             }
         }
     }
@@ -71,7 +81,7 @@ fn ref_message(
     producer: &NodeDef,
     expecting: Expecting,
 ) -> String {
-    let fix = if crate::cleanup::is_fixable(&node.op) {
+    let fix = if has_value_form(&node.op) {
         "--fix_ref_ops rewrites it into its value form"
     } else {
         "keep that variable a variable, or choose outputs that do not need this node"
@@ -140,43 +150,10 @@ fn ref_positions_from_def(node: &NodeDef, def: &OpDef) -> Vec<(usize, String)> {
     found
 }
 
-/// The number of leading ref (or resource) inputs of TF's optimizer apply ops
-/// (core/ops/training_ops.cc), keyed by the name without `Resource`/`Sparse`.
-pub(super) fn apply_ref_count(op: &str) -> Option<usize> {
-    let base = op.strip_prefix("Resource").unwrap_or(op);
-    let base = base.strip_prefix("Sparse").unwrap_or(base);
-    let count = match base {
-        "ApplyGradientDescent" | "ApplyProximalGradientDescent" => 1,
-        "ApplyAdagrad"
-        | "ApplyAdagradV2"
-        | "ApplyProximalAdagrad"
-        | "ApplyMomentum"
-        | "ApplyKerasMomentum"
-        | "ApplyAddSign"
-        | "ApplyPowerSign" => 2,
-        "ApplyAdadelta" | "ApplyAdagradDA" | "ApplyFtrl" | "ApplyFtrlV2" | "ApplyAdam"
-        | "ApplyAdaMax" | "ApplyRMSProp" => 3,
-        "ApplyCenteredRMSProp" | "ApplyAdamWithAmsgrad" => 4,
-        other if other.starts_with("Apply") => 1,
-        _ => return None,
-    };
-    Some(count)
-}
-
 fn ref_positions_built_in(node: &NodeDef) -> Vec<(usize, String)> {
     let op = node.op.as_str();
     let data = node.input.iter().filter(|i| !i.starts_with('^')).count();
-    let resource = op.starts_with("Resource")
-        || matches!(
-            op,
-            "AssignVariableOp"
-                | "AssignAddVariableOp"
-                | "AssignSubVariableOp"
-                | "ReadVariableOp"
-                | "VarIsInitializedOp"
-                | "VariableShape"
-                | "DestroyResourceOp"
-        );
+    let resource = is_resource_op(op);
     let wanted = if resource {
         "resource".to_owned()
     } else {
@@ -189,20 +166,7 @@ fn ref_positions_built_in(node: &NodeDef) -> Vec<(usize, String)> {
         (0..data).collect()
     } else if op == "RefSelect" {
         (1..data).collect()
-    } else if resource
-        || is_assignment(op)
-        || matches!(
-            op,
-            "RefSwitch"
-                | "RefEnter"
-                | "RefExit"
-                | "RefIdentity"
-                | "RefNextIteration"
-                | "CountUpTo"
-                | "IsVariableInitialized"
-                | "DestroyTemporaryVariable"
-        )
-    {
+    } else if resource || is_assignment(op) || REF_INPUT_OPS.contains(&op) {
         vec![0]
     } else {
         Vec::new()
@@ -212,16 +176,4 @@ fn ref_positions_built_in(node: &NodeDef) -> Vec<(usize, String)> {
         .filter(|&p| p < data)
         .map(|p| (p, wanted.clone()))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn apply_ops_have_their_ref_inputs() {
-        assert_eq!(apply_ref_count("ApplyAdam"), Some(3));
-        assert_eq!(apply_ref_count("ResourceSparseApplyMomentum"), Some(2));
-        assert_eq!(apply_ref_count("MatMul"), None);
-    }
 }

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
-use crate::names::{endpoint, node_name};
+use crate::graph::names::{endpoint, node_name};
 use crate::proto::{attr_value, GraphDef, NodeDef, SaverDef, TensorProto};
 
 /// Where one variable's value is stored.

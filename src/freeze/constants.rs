@@ -1,0 +1,221 @@
+//! Each variable's value: found in the checkpoint by its saver key (or its
+//! name), checked against the graph, and turned into a Const whose value is
+//! either filled now or left in its `.data` shard for the plan.
+
+use crate::bundle::{self, V1Checkpoint, V1Value};
+use crate::dtype::dtype_text;
+use crate::error::{Error, Result};
+use crate::graph::attrs::{tensor_attr, type_value};
+use crate::plan::{ContentRef, FrozenVariable};
+use crate::proto::{tensor_shape_proto, BundleEntryProto, DataType, NodeDef, TensorShapeProto};
+use crate::tensor;
+use crate::variables::{self, Located};
+
+use super::propagate::Value;
+use super::{DataRange, Fill, Freezer, Pending};
+
+impl<'a> Freezer<'a, '_> {
+    /// Replaces variable node `index` by a Const holding `value`: only name,
+    /// `dtype` and `value`, as TF's `_VarHandle` conversion leaves it.
+    fn install_const(
+        &mut self,
+        index: usize,
+        node: &NodeDef,
+        dtype: i32,
+        value: crate::proto::TensorProto,
+    ) {
+        let mut constant = NodeDef {
+            name: node.name.clone(),
+            op: "Const".into(),
+            ..Default::default()
+        };
+        let dtype_attr = node
+            .attr
+            .get("dtype")
+            .cloned()
+            .unwrap_or_else(|| type_value(dtype));
+        constant.attr.insert("dtype".into(), dtype_attr);
+        constant.attr.insert("value".into(), tensor_attr(value));
+        if let Some(slot) = self.graph.node.get_mut(index) {
+            *slot = constant;
+        }
+    }
+
+    /// Resolves the variable's value, replaces the node by a Const and records
+    /// how its value is filled in.
+    pub(super) fn freeze_variable(&mut self, index: usize) -> Result<(String, Value)> {
+        let node = self
+            .graph
+            .node
+            .get(index)
+            .cloned()
+            .ok_or_else(|| Error::mismatch("graph", "variable index out of range"))?;
+        let file = self.checkpoint.file();
+        let dtype = variables::variable_dtype(&node)?;
+        let located = variables::locate(self.checkpoint, self.sources, &node, true)
+            .map_err(|missing| missing.to_error(&node.name, file))?;
+        variables::check(&node, file, &located).map_err(|(_, err)| err)?;
+        let key = located.key();
+        let shape = shape_proto(&located.stored.dims);
+        if let Some(v1) = self.checkpoint.v1() {
+            return self.freeze_from_v1(v1, index, &node, &located, shape);
+        }
+        let entry = match &located.extents {
+            Some(extents) => self.checkpoint.slice_entry(&located.tensor, extents),
+            None => self
+                .checkpoint
+                .bundle()
+                .and_then(|b| b.entry(&located.tensor)),
+        }
+        .ok_or_else(|| Error::mismatch(&node.name, format!("checkpoint entry '{key}' vanished")))?;
+        let elements = bundle::num_elements(&shape)
+            .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
+        let fill = self.plan_fill(&key, entry, dtype, elements)?;
+        self.frozen.push(frozen_variable(
+            &node.name,
+            &key,
+            dtype,
+            &shape,
+            u64::try_from(entry.size).unwrap_or(0),
+        ));
+
+        self.install_const(index, &node, dtype, tensor::header(dtype, &shape));
+        self.pending.push(Pending {
+            node: index,
+            key,
+            fill,
+        });
+        Ok((node.name, Value { dtype, shape }))
+    }
+
+    /// A V1 checkpoint's values are in its table, so the Const is complete
+    /// right away (TF converts them through numpy with the same encoding).
+    fn freeze_from_v1(
+        &mut self,
+        v1: &V1Checkpoint,
+        index: usize,
+        node: &NodeDef,
+        located: &Located,
+        shape: TensorShapeProto,
+    ) -> Result<(String, Value)> {
+        let dtype = located.stored.dtype;
+        let key = located.key();
+        let elements = bundle::num_elements(&shape)
+            .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
+        let mut value = tensor::header(dtype, &shape);
+        let bytes = bundle::element_size(dtype)
+            .and_then(|size| size.checked_mul(elements))
+            .unwrap_or(0);
+        self.frozen
+            .push(frozen_variable(&node.name, &key, dtype, &shape, bytes));
+        match v1.read(&located.tensor, located.extents.as_deref())? {
+            V1Value::Raw(bytes) if elements == 0 => drop(bytes),
+            V1Value::Raw(bytes) if tensor::uses_tensor_content(dtype, elements) => {
+                value.tensor_content = bytes;
+            }
+            V1Value::Raw(bytes) => tensor::fill_typed(&mut value, &bytes, &key)?,
+            V1Value::Strings(strings) => value.string_val = strings,
+        }
+        self.install_const(index, node, dtype, value);
+        self.pending.push(Pending {
+            node: index,
+            key,
+            fill: Fill::Empty,
+        });
+        Ok((node.name.clone(), Value { dtype, shape }))
+    }
+
+    fn plan_fill(
+        &mut self,
+        key: &str,
+        entry: &BundleEntryProto,
+        dtype: i32,
+        elements: u64,
+    ) -> Result<Fill> {
+        let index = self.checkpoint.file();
+        let shard = u32::try_from(entry.shard_id)
+            .map_err(|_| Error::corrupt(index, format!("{key}: bad shard id")))?;
+        let offset = u64::try_from(entry.offset)
+            .map_err(|_| Error::corrupt(index, format!("{key}: bad offset")))?;
+        let len = u64::try_from(entry.size)
+            .map_err(|_| Error::corrupt(index, format!("{key}: bad size")))?;
+        let file = self
+            .data_files
+            .get(shard as usize)
+            .cloned()
+            .unwrap_or_default();
+        let shard_size = self
+            .files
+            .shard_sizes
+            .get(shard as usize)
+            .copied()
+            .flatten()
+            .unwrap_or(0);
+        let end = offset
+            .checked_add(len)
+            .ok_or_else(|| Error::corrupt(&file, format!("{key}: offset overflows")))?;
+        if end > shard_size {
+            return Err(Error::corrupt(
+                &file,
+                format!(
+                    "tensor '{key}' needs bytes {offset}..{end} but the file has {shard_size}: \
+                     it is truncated or belongs to another checkpoint"
+                ),
+            ));
+        }
+        let range = DataRange { shard, offset, len };
+        let crc = entry.crc32c;
+        if elements == 0 {
+            return Ok(Fill::Empty);
+        }
+        if tensor::uses_tensor_content(dtype, elements) {
+            return Ok(Fill::Content(ContentRef {
+                shard,
+                offset,
+                len,
+                crc32c: bundle::crc::unmask(crc),
+                tensor: key.to_owned(),
+            }));
+        }
+        self.reads.push(range);
+        let read = self.reads.len() - 1;
+        if dtype == DataType::DtString as i32 {
+            Ok(Fill::Strings {
+                read,
+                crc,
+                elements,
+            })
+        } else {
+            Ok(Fill::Typed { read, crc })
+        }
+    }
+}
+
+pub(super) fn frozen_variable(
+    name: &str,
+    key: &str,
+    dtype: i32,
+    shape: &crate::proto::TensorShapeProto,
+    bytes: u64,
+) -> FrozenVariable {
+    FrozenVariable {
+        name: name.to_owned(),
+        key: key.to_owned(),
+        dtype: dtype_text(dtype),
+        shape: shape.dim.iter().map(|d| d.size).collect(),
+        bytes,
+    }
+}
+
+fn shape_proto(dims: &[i64]) -> TensorShapeProto {
+    TensorShapeProto {
+        dim: dims
+            .iter()
+            .map(|&size| tensor_shape_proto::Dim {
+                size,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}

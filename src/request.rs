@@ -238,3 +238,116 @@ fn output_names(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+    use crate::bundle::v1::tests::{current, floats, one, two_part_emb, v1_file};
+    use crate::graph::test_graph::{graph, node, shape, with_attr};
+    use crate::proto::{attr_value, DataType, TensorProto};
+    use crate::{CheckpointFiles, InputFile};
+
+    fn variable(name: &str, dims: &[i64]) -> crate::proto::NodeDef {
+        let typed = with_attr(
+            node(name, "VariableV2", &[]),
+            "dtype",
+            attr_value::Value::Type(DataType::DtFloat as i32),
+        );
+        with_attr(typed, "shape", attr_value::Value::Shape(shape(dims)))
+    }
+
+    fn values(tensor: &TensorProto) -> Vec<f32> {
+        if tensor.float_val.is_empty() {
+            tensor
+                .tensor_content
+                .chunks_exact(4)
+                .filter_map(|b| b.try_into().ok().map(f32::from_le_bytes))
+                .collect()
+        } else {
+            tensor.float_val.clone()
+        }
+    }
+
+    /// Freezes `out` and `part` from a V1 table holding `w`, its moving
+    /// average and a two-part `emb`; the frozen values by node.
+    fn freeze_v1(use_moving_averages: bool) -> (Vec<String>, Vec<(String, Vec<f32>)>) {
+        let table = v1_file(
+            &[
+                one("w", DataType::DtFloat, &[2], floats(&[1., 2.])),
+                one(
+                    "w/ExponentialMovingAverage",
+                    DataType::DtFloat,
+                    &[2],
+                    floats(&[3., 4.]),
+                ),
+                two_part_emb(),
+            ],
+            current(),
+        );
+        let g = graph(vec![
+            variable("w", &[2]),
+            variable("emb/part_1", &[2, 2]),
+            node("out", "Identity", &["w"]),
+            node("part", "Identity", &["emb/part_1"]),
+        ]);
+        let graph_bytes = g.encode_to_vec();
+        let request = FreezeRequest {
+            graph: Some(InputFile {
+                name: "graph.pb",
+                bytes: &graph_bytes,
+            }),
+            meta_graph: None,
+            saver: None,
+            saved_model: None,
+            saved_model_tags: Vec::new(),
+            checkpoint: CheckpointFiles {
+                prefix: "model.ckpt",
+                index: InputFile {
+                    name: "model.ckpt",
+                    bytes: &table,
+                },
+                more_tables: Vec::new(),
+                shard_sizes: Vec::new(),
+            },
+            input_binary: None,
+            options: FreezeOptions {
+                output_node_names: vec!["out".into(), "part".into()],
+                use_moving_averages,
+                ..FreezeOptions::default()
+            },
+        };
+        let plan = prepare(&request)
+            .and_then(|p| p.finish(&[]))
+            .expect("freezes");
+        let keys = plan.summary.frozen.iter().map(|v| v.key.clone()).collect();
+        let bytes = plan.to_bytes(|_, _, _| Ok(Vec::new())).expect("bytes");
+        let frozen = GraphDef::decode(bytes.as_slice()).expect("a GraphDef");
+        let consts = frozen
+            .node
+            .iter()
+            .filter_map(|n| match n.attr.get("value")?.value.as_ref()? {
+                attr_value::Value::Tensor(t) => Some((n.name.clone(), values(t))),
+                _ => None,
+            })
+            .collect();
+        (keys, consts)
+    }
+
+    #[test]
+    fn v1_checkpoints_give_parts_by_name_and_moving_averages() {
+        let (keys, consts) = freeze_v1(false);
+        assert_eq!(keys, ["w", "emb[3,2:0,2]"]);
+        assert_eq!(
+            consts,
+            [
+                ("w".to_owned(), vec![1., 2.]),
+                ("emb/part_1".to_owned(), vec![6., 7., 8., 9.])
+            ]
+        );
+        let (keys, consts) = freeze_v1(true);
+        assert_eq!(keys, ["w/ExponentialMovingAverage", "emb[3,2:0,2]"]);
+        assert_eq!(consts.first(), Some(&("w".to_owned(), vec![3., 4.])));
+    }
+}

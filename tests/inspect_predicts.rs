@@ -31,7 +31,10 @@ fn predicted_and_frozen(args: &[String]) -> Option<(BTreeSet<String>, BTreeSet<S
         .expect("runs freeze_graph");
     if !inspect.status.success() {
         // What cannot be inspected cannot be frozen either.
-        assert!(!freeze.status.success(), "{args:?}: froze what --inspect refused");
+        assert!(
+            !freeze.status.success(),
+            "{args:?}: froze what --inspect refused"
+        );
         return None;
     }
     if !freeze.status.success() {

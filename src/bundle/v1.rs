@@ -497,4 +497,4 @@ pub fn is_v1_shard_of(prefix: &str, file: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

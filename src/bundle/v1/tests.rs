@@ -10,11 +10,11 @@ use crate::proto::tensor_slice_proto::Extent;
 use crate::proto::{SavedSlice, SavedTensorSliceMeta, TensorProto};
 
 /// A tensor to store: name, dtype, shape and its slices with their values.
-struct Stored {
-    name: &'static str,
-    dtype: DataType,
-    dims: Vec<i64>,
-    slices: Vec<(Vec<(i64, i64)>, TensorProto)>,
+pub(crate) struct Stored {
+    pub(crate) name: &'static str,
+    pub(crate) dtype: DataType,
+    pub(crate) dims: Vec<i64>,
+    pub(crate) slices: Vec<(Vec<(i64, i64)>, TensorProto)>,
 }
 
 fn shape(dims: &[i64]) -> TensorShapeProto {
@@ -45,7 +45,7 @@ fn full(rank: usize) -> Vec<(i64, i64)> {
     vec![(0, FULL_EXTENT); rank]
 }
 
-fn current() -> VersionDef {
+pub(crate) fn current() -> VersionDef {
     VersionDef {
         producer: 1,
         ..VersionDef::default()
@@ -53,7 +53,7 @@ fn current() -> VersionDef {
 }
 
 /// A V1 table as `TensorSliceWriter` writes one (tensor_slice_writer.cc).
-fn v1_file(tensors: &[Stored], versions: VersionDef) -> Vec<u8> {
+pub(crate) fn v1_file(tensors: &[Stored], versions: VersionDef) -> Vec<u8> {
     let meta = SavedTensorSliceMeta {
         tensor: tensors
             .iter()
@@ -89,7 +89,7 @@ fn v1_file(tensors: &[Stored], versions: VersionDef) -> Vec<u8> {
     build_table(&rows, TableOptions::default())
 }
 
-fn floats(values: &[f32]) -> TensorProto {
+pub(crate) fn floats(values: &[f32]) -> TensorProto {
     TensorProto {
         float_val: values.to_vec(),
         ..TensorProto::default()
@@ -107,7 +107,12 @@ fn le_floats(values: &[f32]) -> V1Value {
     V1Value::Raw(values.iter().flat_map(|v| v.to_le_bytes()).collect())
 }
 
-fn one(name: &'static str, dtype: DataType, dims: &[i64], values: TensorProto) -> Stored {
+pub(crate) fn one(
+    name: &'static str,
+    dtype: DataType,
+    dims: &[i64],
+    values: TensorProto,
+) -> Stored {
     Stored {
         name,
         dtype,
@@ -117,7 +122,7 @@ fn one(name: &'static str, dtype: DataType, dims: &[i64], values: TensorProto) -
 }
 
 /// `emb` [5,2] saved in two parts, rows 0..3 and 3..5, as a partitioner cuts it.
-fn two_part_emb() -> Stored {
+pub(crate) fn two_part_emb() -> Stored {
     Stored {
         name: "emb",
         dtype: DataType::DtFloat,

@@ -60,6 +60,9 @@ pub const CONTROL_FLOW_OPS: [&str; 9] = [
     "LoopCond",
 ];
 
+/// Ops a saver's restore writes a restored value into a variable with.
+pub const RESTORE_ASSIGN_OPS: [&str; 2] = ["Assign", "AssignVariableOp"];
+
 /// Ops that pass their input through with its type: a frozen resource's
 /// consumers of this kind are retyped to the value (convert_to_constants.py).
 pub const PASS_THROUGH_OPS: [&str; 7] = [

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
 use crate::graph::names::{endpoint, node_name};
+use crate::graph::ops::RESTORE_ASSIGN_OPS;
 use crate::proto::{attr_value, GraphDef, NodeDef, SaverDef, TensorProto};
 
 /// Where one variable's value is stored.
@@ -104,7 +105,7 @@ pub fn sources(graph: &GraphDef, saver: Option<&SaverDef>) -> Result<HashMap<Str
             continue;
         }
         match node.op.as_str() {
-            "Assign" | "AssignVariableOp" => {
+            op if RESTORE_ASSIGN_OPS.contains(&op) => {
                 if let Some((variable, source)) = assignment(&by_name, node)? {
                     found.insert(variable, source);
                 }
@@ -114,7 +115,7 @@ pub fn sources(graph: &GraphDef, saver: Option<&SaverDef>) -> Result<HashMap<Str
                 // their control inputs.
                 for input in &node.input {
                     if let Some(next) = by_name.get(node_name(input)) {
-                        if matches!(next.op.as_str(), "NoOp" | "Assign" | "AssignVariableOp") {
+                        if next.op == "NoOp" || RESTORE_ASSIGN_OPS.contains(&next.op.as_str()) {
                             stack.push(next);
                         }
                     }
@@ -163,7 +164,7 @@ fn through_function(
         .map(|a| a.name.as_str())
         .collect();
     for node in &function.node_def {
-        if !matches!(node.op.as_str(), "Assign" | "AssignVariableOp") {
+        if !RESTORE_ASSIGN_OPS.contains(&node.op.as_str()) {
             continue;
         }
         let Some((target, source)) = assignment(&inside, node)? else {

@@ -82,13 +82,56 @@ pub enum Error {
     },
 }
 
+/// Who is at fault, for shells that answer each differently (the CLI's exit
+/// code, the page's advice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The user's files: damaged, missing, or not fitting together.
+    Input,
+    /// Valid input this version cannot handle.
+    Unsupported,
+    /// How the tool was called.
+    Usage,
+    /// One of our size limits.
+    Limit,
+}
+
+impl ErrorKind {
+    /// A stable name for the page and for JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Input => "input",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Usage => "usage",
+            ErrorKind::Limit => "limit",
+        }
+    }
+}
+
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Who is at fault.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Corrupt { .. }
+            | Error::Checksum { .. }
+            | Error::MissingFile { .. }
+            | Error::Mismatch { .. }
+            | Error::UnknownNode { .. }
+            | Error::NoVariables
+            | Error::Output { .. } => ErrorKind::Input,
+            Error::Usage(_) => ErrorKind::Usage,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::TooLarge { .. } => ErrorKind::Limit,
+        }
+    }
+
     /// True when the fault lies in how the tool was called (CLI exit code 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Usage(_))
+        self.kind() == ErrorKind::Usage
     }
 
     pub(crate) fn corrupt(file: &str, detail: impl Into<String>) -> Self {
@@ -105,12 +148,13 @@ impl Error {
         }
     }
 
-    /// The refusal of a V1 checkpoint (one SavedTensorSlices table, no `.index`).
-    pub fn unsupported_v1(file: &str) -> Self {
-        Error::unsupported(format!(
-            "{file} is a TensorFlow V1 checkpoint (one table file, no .index); this version reads V2 \
-             checkpoints only: load it in TensorFlow and save it again with tf.compat.v1.train.Saver()"
-        ))
+    /// A V1 checkpoint table given where a V2 `.index` was expected.
+    pub fn v1_not_index(file: &str) -> Self {
+        Error::corrupt(
+            file,
+            "is a TensorFlow V1 checkpoint (a SavedTensorSlices table), not the .index of a V2 one; \
+             give it as the checkpoint itself and it is read as V1",
+        )
     }
 
     pub(crate) fn unsupported(what: impl Into<String>) -> Self {
@@ -177,6 +221,28 @@ mod tests {
             err.to_string(),
             "node 'ouput' is not in the graph; did you mean 'output', 'out'?"
         );
+    }
+
+    #[test]
+    fn every_error_has_a_kind() {
+        let cases = [
+            (Error::corrupt("f", "x"), ErrorKind::Input),
+            (Error::NoVariables, ErrorKind::Input),
+            (Error::Usage("x".into()), ErrorKind::Usage),
+            (Error::unsupported("x"), ErrorKind::Unsupported),
+            (
+                Error::TooLarge {
+                    what: "x".into(),
+                    size: 2,
+                    limit: 1,
+                },
+                ErrorKind::Limit,
+            ),
+        ];
+        for (err, kind) in cases {
+            assert_eq!(err.kind(), kind, "{err}");
+        }
+        assert_eq!(ErrorKind::Limit.as_str(), "limit");
     }
 
     #[test]

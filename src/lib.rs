@@ -30,7 +30,7 @@ pub mod wasm;
 pub mod wire;
 
 pub use checkpoint::Checkpoint;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use freeze::{DataRange, Prepared};
 pub use graph::names::split_list;
 pub use plan::{FrozenVariable, Plan, Segment, Summary};

@@ -1,5 +1,8 @@
 //! `--inspect`, `--report` and the opt-in cleanups, through the CLI.
 
+// Integration tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

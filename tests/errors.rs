@@ -1,6 +1,9 @@
 //! One test per way the inputs can be wrong: the CLI exits 1 (bad input) or 2
 //! (bad usage), names the file, tensor or node, and leaves no output file.
 
+// Integration tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -3,6 +3,8 @@
 //! lists in `variables_frozen`, on every fixture (and each of its variants),
 //! every real-world checkpoint and every real SavedModel.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -65,7 +65,7 @@ impl BundleIndex {
             None => return Err(Error::corrupt(file, "no header entry (the table is empty)")),
         };
         if is_v1_header(&header_bytes) {
-            return Err(Error::unsupported_v1(file));
+            return Err(Error::v1_not_index(file));
         }
         let header = BundleHeaderProto::decode(header_bytes.as_slice())
             .map_err(|e| Error::corrupt(file, format!("unable to parse the header entry: {e}")))?;

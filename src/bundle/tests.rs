@@ -240,7 +240,7 @@ fn detects_v1_checkpoints() {
     let bytes = build_table(&rows, TableOptions::default());
     assert!(is_v1_table(&bytes));
     let err = BundleIndex::parse("model.ckpt-1000", &bytes).unwrap_err();
-    assert_eq!(err, Error::unsupported_v1("model.ckpt-1000"));
+    assert_eq!(err, Error::v1_not_index("model.ckpt-1000"));
     assert!(!is_v1_table(b"not a table"));
 }
 

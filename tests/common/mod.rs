@@ -1,5 +1,6 @@
 //! Helpers shared by the tests that run `freeze_graph` on the fixtures.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

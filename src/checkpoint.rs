@@ -3,6 +3,8 @@
 //! one), so every pass asks the same questions of either: which tensors it
 //! stores, with which dtype and shape, and how one of them is cut into slices.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::collections::HashMap;
 
 use crate::bundle::{self, BundleIndex, V1Checkpoint, FULL_EXTENT};

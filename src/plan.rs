@@ -3,6 +3,8 @@
 //! encoding is TF's deterministic serialization: fields in number order, map
 //! entries sorted by key (prost with `btree_map` does both).
 
+#![deny(clippy::indexing_slicing)]
+
 use prost::encoding::encoded_len_varint;
 use prost::Message;
 

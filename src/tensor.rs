@@ -2,6 +2,8 @@
 //! (python/framework/tensor_util.py): raw `tensor_content` for multi-element
 //! tensors of the dtypes in `_TENSOR_CONTENT_TYPES`, typed value fields otherwise.
 
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::{Error, Result};
 use crate::proto::{DataType, TensorProto, TensorShapeProto};
 

@@ -6,6 +6,8 @@
 //! each `BundleEntryProto`; `slice_key` encodes the keys of partitioned
 //! tensors; `data` checks and decodes a tensor's bytes from its shard.
 
+#![deny(clippy::indexing_slicing)]
+
 mod block;
 mod coding;
 pub mod crc;

@@ -3,6 +3,8 @@
 //! function over a GraphDef that returns one line per change, and each rewrites
 //! only patterns it recognises for sure.
 
+#![deny(clippy::indexing_slicing)]
+
 mod input_queue;
 mod placeholders;
 mod ref_ops;

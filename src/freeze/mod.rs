@@ -7,6 +7,8 @@
 //! ranges of `.data` it needs in memory (values TF writes as typed fields);
 //! [`Prepared::finish`] takes those bytes and returns the [`Plan`].
 
+#![deny(clippy::indexing_slicing)]
+
 use std::collections::{HashMap, HashSet};
 
 use crate::bundle;

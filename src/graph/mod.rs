@@ -4,6 +4,8 @@
 //! alone (python/tools/freeze_graph.py); here that flag is only a hint of
 //! which to try first, so a wrong value never makes a good file fail.
 
+#![deny(clippy::indexing_slicing)]
+
 pub mod attrs;
 mod load;
 pub mod names;

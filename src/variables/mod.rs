@@ -3,6 +3,8 @@
 //! each variable's key (and slice, for a partitioned one); without a saver the
 //! key is the variable's name, and `x/part_N` is the N-th stored slice of `x`.
 
+#![deny(clippy::indexing_slicing)]
+
 mod shadows;
 
 use std::collections::HashMap;

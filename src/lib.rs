@@ -13,8 +13,10 @@ pub mod error;
 mod freeze;
 pub mod graph;
 pub mod inspect;
+pub mod layout;
 mod names;
 mod op_defaults;
+pub mod options;
 pub mod plan;
 pub mod proto;
 mod saver;
@@ -27,6 +29,7 @@ pub mod wire;
 pub use error::{Error, Result};
 pub use freeze::{inspect_request, no_graph_error, prepare, DataRange, Prepared};
 pub use names::split_list;
+pub use options::FreezeOptions;
 pub use plan::{FrozenVariable, Plan, Segment, Summary};
 
 /// One input file: the name it had (for messages) and its bytes.
@@ -52,58 +55,6 @@ pub struct CheckpointFiles<'a> {
     /// The size of each `.data-SSSSS-of-NNNNN` shard by shard id; `None` when
     /// that shard was not given.
     pub shard_sizes: Vec<Option<u64>>,
-}
-
-/// TF's `freeze_graph` parameters (TF 2.21 defaults in [`FreezeOptions::default`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FreezeOptions {
-    /// Node names to keep, with what they need (`name`, `name:0` or `^name`).
-    pub output_node_names: Vec<String>,
-    /// Blank every node's device (TF's default: true).
-    pub clear_devices: bool,
-    /// Only these variables become constants (`None`: all).
-    pub variable_names_whitelist: Option<Vec<String>>,
-    /// These variables stay variables.
-    pub variable_names_denylist: Option<Vec<String>>,
-    /// Nodes TF would run after restoring; checked to exist.
-    pub initializer_nodes: Vec<String>,
-    /// Deprecated in TF; when given, must name a node of the graph.
-    pub restore_op_name: Option<String>,
-    /// Deprecated in TF; when given, must name a tensor of the graph.
-    pub filename_tensor_name: Option<String>,
-    /// Write a GraphDef over protobuf's 2 GiB limit instead of refusing.
-    pub allow_over_2gb: bool,
-    /// Rewrite ops that need a reference (`RefSwitch`, `Assign`, `AssignSub`,
-    /// `AssignAdd`) into their value forms, as users do by hand.
-    pub fix_ref_ops: bool,
-    /// Placeholders to replace by constants (`is_training=false`).
-    pub placeholder_to_const: Vec<(String, String)>,
-    /// Bypass dropout, drop `CheckNumerics`.
-    pub strip_training_nodes: bool,
-    /// Cut an input queue here: its dequeue becomes a placeholder of this name.
-    pub input_placeholder: Option<String>,
-    /// Freeze ExponentialMovingAverage shadow values where the checkpoint has them.
-    pub use_moving_averages: bool,
-}
-
-impl Default for FreezeOptions {
-    fn default() -> Self {
-        FreezeOptions {
-            output_node_names: Vec::new(),
-            clear_devices: true,
-            variable_names_whitelist: None,
-            variable_names_denylist: None,
-            initializer_nodes: Vec::new(),
-            restore_op_name: None,
-            filename_tensor_name: None,
-            allow_over_2gb: false,
-            fix_ref_ops: false,
-            placeholder_to_const: Vec::new(),
-            strip_training_nodes: false,
-            input_placeholder: None,
-            use_moving_averages: false,
-        }
-    }
 }
 
 /// Everything one freeze needs.

@@ -1,0 +1,456 @@
+//! Where TensorFlow puts things: the file names of a checkpoint (a V2 `.index`
+//! with its `.data-SSSSS-of-NNNNN` shards, or V1 tables) and the layout of a
+//! SavedModel folder. Pure functions over names and bytes: the CLI lists
+//! folders and the page gets dropped files, and both ask here what they mean.
+
+use crate::bundle::{self, BundleIndex, Footer, V1Checkpoint};
+use crate::inspect::json_string;
+use crate::{Error, InputFile, Result};
+
+/// `--saved_model_tags` when none are given (`tag_constants.SERVING`).
+pub const DEFAULT_SAVED_MODEL_TAGS: &str = "serve";
+
+/// The SavedModel protos a folder may hold, in the order TF's loader tries
+/// them (tensorflow/cc/saved_model/reader.cc).
+pub const SAVED_MODEL_FILES: [&str; 2] = ["saved_model.pb", "saved_model.pbtxt"];
+
+/// Written instead of `saved_model.pb` for models over 2 GB (chunked protos).
+const CHUNKED_SAVED_MODEL: &str = "saved_model.cpb";
+
+/// The file-name part of a SavedModel's checkpoint prefix, inside its
+/// `variables/` folder (saved_model/constants.py: `VARIABLES_FILENAME`).
+pub const SAVED_MODEL_VARIABLES: &str = "variables";
+
+/// TF's `checkpoint` state file beside a checkpoint: it only names the latest prefix.
+const CHECKPOINT_STATE: &str = "checkpoint";
+
+/// Tables larger than this are taken for V1 checkpoints by their footer alone
+/// (the freeze checks them later), so sniffing never reads a huge file whole.
+pub const V1_SNIFF_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// The length of the tail that [`sniff_v1_tail`] needs.
+pub const TAIL_LEN: u64 = bundle::FOOTER_LEN as u64;
+
+/// A SavedModel folder's checkpoint prefix: `<dir>/variables/variables`.
+pub fn saved_model_variables_prefix(dir: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    format!("{dir}/{SAVED_MODEL_VARIABLES}/{SAVED_MODEL_VARIABLES}")
+}
+
+/// The SavedModel proto of folder `dir`, given the names of the files in it.
+pub fn saved_model_file(dir: &str, present: &[&str]) -> Result<String> {
+    let dir = dir.trim_end_matches('/');
+    if let Some(name) = SAVED_MODEL_FILES.iter().find(|n| present.contains(n)) {
+        return Ok(format!("{dir}/{name}"));
+    }
+    if present.contains(&CHUNKED_SAVED_MODEL) {
+        return Err(Error::Unsupported {
+            what: format!("{dir}/{CHUNKED_SAVED_MODEL}: chunked SavedModels (written for models over 2 GB) cannot be read"),
+        });
+    }
+    Err(Error::MissingFile {
+        file: format!("{dir}/saved_model.pb"),
+        detail: "SavedModel file does not exist (--input_saved_model_dir must name the SavedModel folder)".into(),
+    })
+}
+
+/// `--saved_model_tags`: comma-separated, [`DEFAULT_SAVED_MODEL_TAGS`] when empty.
+pub fn saved_model_tags(text: &str) -> Vec<String> {
+    let tags = crate::split_list(text);
+    if tags.is_empty() {
+        crate::split_list(DEFAULT_SAVED_MODEL_TAGS)
+    } else {
+        tags
+    }
+}
+
+/// The checkpoint prefix from what the user gave: the prefix itself, or the
+/// path of its `.index` or of one of its `.data` shards.
+pub fn checkpoint_prefix(given: &str) -> &str {
+    if let Some(prefix) = given.strip_suffix(".index") {
+        return prefix;
+    }
+    parse_data_file_name(given).map_or(given, |(prefix, _, _)| prefix)
+}
+
+/// `(prefix, shard, count)` of `<prefix>.data-SSSSS-of-NNNNN`, the names
+/// [`bundle::data_file_name`] makes.
+pub fn parse_data_file_name(name: &str) -> Option<(&str, u32, u32)> {
+    let (prefix, rest) = name.rsplit_once(".data-")?;
+    shard_of(prefix, rest)
+}
+
+/// `(prefix, shard, count)` of a sharded V1 table, `<prefix>-SSSSS-of-NNNNN`
+/// (`ShardedFilespec`, tensorflow/core/kernels/save_op.cc).
+pub fn parse_v1_table_name(name: &str) -> Option<(&str, u32, u32)> {
+    let split = name.len().checked_sub(15)?;
+    let prefix = name.get(..split)?;
+    shard_of(prefix, name.get(split..)?.strip_prefix('-')?)
+}
+
+/// The name of table `shard` of a sharded V1 checkpoint of `count` tables
+/// (an unsharded one is named like its prefix).
+pub fn v1_table_name(prefix: &str, shard: u32, count: u32) -> String {
+    format!("{prefix}-{shard:05}-of-{count:05}")
+}
+
+/// `SSSSS-of-NNNNN` after a non-empty prefix.
+fn shard_of<'a>(prefix: &'a str, rest: &str) -> Option<(&'a str, u32, u32)> {
+    let (shard, count) = rest.split_once("-of-")?;
+    let digits = |s: &str| s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit());
+    if prefix.is_empty() || !digits(shard) || !digits(count) {
+        return None;
+    }
+    Some((prefix, shard.parse().ok()?, count.parse().ok()?))
+}
+
+/// True if `bytes` is a V1 checkpoint table (a `SavedTensorSlices` header).
+pub fn is_v1_table(bytes: &[u8]) -> bool {
+    bundle::is_v1_table(bytes)
+}
+
+/// What the last [`TAIL_LEN`] bytes of a file of `size` bytes say about it
+/// being a V1 table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V1Sniff {
+    /// It has no table footer: not a checkpoint.
+    No,
+    /// A table too large to read whole here; the freeze checks it.
+    Yes,
+    /// A table: read it whole and ask [`is_v1_table`].
+    ReadWhole,
+}
+
+/// The first step of telling a V1 table from other files without reading it whole.
+pub fn sniff_v1_tail(name: &str, size: u64, tail: &[u8]) -> V1Sniff {
+    if size < TAIL_LEN || Footer::parse(name, tail).is_err() {
+        V1Sniff::No
+    } else if size > V1_SNIFF_LIMIT {
+        V1Sniff::Yes
+    } else {
+        V1Sniff::ReadWhole
+    }
+}
+
+/// What a file is, by its name alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A GraphDef, `.pb` or `.pbtxt`.
+    Graph,
+    /// A MetaGraphDef, `.meta`.
+    MetaGraph,
+    /// `saved_model.pb` or `saved_model.pbtxt`.
+    SavedModel,
+    /// A V2 checkpoint's `<prefix>.index`.
+    Index,
+    /// A V2 checkpoint's `<prefix>.data-SSSSS-of-NNNNN`.
+    Data,
+    /// Expected beside checkpoints but not read: the `checkpoint` state file, hidden files.
+    Ignored,
+    /// Anything else; it may be a V1 table, which only its bytes tell.
+    Other,
+}
+
+impl FileKind {
+    /// The page's name of the kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Graph => "graph",
+            FileKind::MetaGraph => "meta",
+            FileKind::SavedModel => "savedModel",
+            FileKind::Index => "index",
+            FileKind::Data => "data",
+            FileKind::Ignored => "ignored",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+/// A file name read as part of a checkpoint or graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileName<'a> {
+    /// What it is.
+    pub kind: FileKind,
+    /// The checkpoint prefix it belongs to; for [`FileKind::Other`], the prefix
+    /// it has if it is a V1 table.
+    pub prefix: &'a str,
+    /// Its shard number (data shard, or V1 table), else 0.
+    pub shard: u32,
+    /// How many shards its name declares, else 1.
+    pub count: u32,
+}
+
+/// What `name` (a file name without folders) is.
+pub fn describe(name: &str) -> FileName<'_> {
+    let one = |kind, prefix| FileName {
+        kind,
+        prefix,
+        shard: 0,
+        count: 1,
+    };
+    if let Some((prefix, shard, count)) = parse_data_file_name(name) {
+        return FileName {
+            kind: FileKind::Data,
+            prefix,
+            shard,
+            count,
+        };
+    }
+    if let Some(prefix) = name.strip_suffix(".index").filter(|p| !p.is_empty()) {
+        return one(FileKind::Index, prefix);
+    }
+    let lower = name.to_ascii_lowercase();
+    if SAVED_MODEL_FILES.contains(&lower.as_str()) {
+        return one(FileKind::SavedModel, "");
+    }
+    if lower.ends_with(".meta") {
+        return one(FileKind::MetaGraph, "");
+    }
+    if lower.ends_with(".pb") || lower.ends_with(".pbtxt") {
+        return one(FileKind::Graph, "");
+    }
+    if name == CHECKPOINT_STATE || name.starts_with('.') {
+        return one(FileKind::Ignored, "");
+    }
+    match parse_v1_table_name(name) {
+        Some((prefix, shard, count)) => FileName {
+            kind: FileKind::Other,
+            prefix,
+            shard,
+            count,
+        },
+        None => one(FileKind::Other, name),
+    }
+}
+
+impl FileName<'_> {
+    /// `{"kind", "prefix", "shard", "count", "savedModelVariables"}`; the last
+    /// is true for the checkpoint a SavedModel keeps in `variables/`.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"kind\":{},\"prefix\":{},\"shard\":{},\"count\":{},\"savedModelVariables\":{}}}",
+            json_string(self.kind.name()),
+            json_string(self.prefix),
+            self.shard,
+            self.count,
+            self.prefix == SAVED_MODEL_VARIABLES
+        )
+    }
+}
+
+/// How a checkpoint is laid out, from its `.index` or its V1 tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointLayout {
+    /// A V1 checkpoint (tables only, no `.index`).
+    pub v1: bool,
+    /// The `.data` shards the index declares (0 for V1).
+    pub num_shards: u32,
+    /// The tensors it holds.
+    pub tensors: usize,
+    /// The files it is made of besides the `.index`: its data shards, or its V1 tables.
+    pub files: Vec<String>,
+}
+
+/// The layout of the checkpoint whose `.index` (or whose V1 tables, the
+/// first one first) are `files`.
+pub fn checkpoint_layout(files: &[InputFile<'_>]) -> Result<CheckpointLayout> {
+    let first = files
+        .first()
+        .ok_or_else(|| Error::Usage("a checkpoint needs at least one file".into()))?;
+    if is_v1_table(first.bytes) {
+        let tables: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes)).collect();
+        let checkpoint = V1Checkpoint::parse(&tables)?;
+        let names = match parse_v1_table_name(first.name) {
+            Some((prefix, _, count)) => (0..count)
+                .map(|i| v1_table_name(prefix, i, count))
+                .collect(),
+            None => vec![first.name.to_owned()],
+        };
+        return Ok(CheckpointLayout {
+            v1: true,
+            num_shards: 0,
+            tensors: checkpoint.tensor_names().len(),
+            files: names,
+        });
+    }
+    let index = BundleIndex::parse(first.name, first.bytes)?;
+    let prefix = checkpoint_prefix(first.name);
+    let count = index.num_shards();
+    Ok(CheckpointLayout {
+        v1: false,
+        num_shards: count,
+        tensors: index.tensor_names().len(),
+        files: (0..count)
+            .map(|i| bundle::data_file_name(prefix, i, count))
+            .collect(),
+    })
+}
+
+impl CheckpointLayout {
+    /// `{"v1", "numShards", "tensors", "files"}`.
+    pub fn to_json(&self) -> String {
+        let files: Vec<String> = self.files.iter().map(|f| json_string(f)).collect();
+        format!(
+            "{{\"v1\":{},\"numShards\":{},\"tensors\":{},\"files\":[{}]}}",
+            self.v1,
+            self.num_shards,
+            self.tensors,
+            files.join(",")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_prefix_from_its_index_its_shards_or_itself() {
+        assert_eq!(
+            checkpoint_prefix("run/model.ckpt-10.index"),
+            "run/model.ckpt-10"
+        );
+        assert_eq!(checkpoint_prefix("run/m.data-00001-of-00002"), "run/m");
+        assert_eq!(checkpoint_prefix("run/model.ckpt-10"), "run/model.ckpt-10");
+        // Not a shard name: kept as given.
+        assert_eq!(checkpoint_prefix("m.data-1-of-2"), "m.data-1-of-2");
+        assert_eq!(
+            checkpoint_prefix("m.data-0000x-of-00002"),
+            "m.data-0000x-of-00002"
+        );
+    }
+
+    #[test]
+    fn data_file_names_parse_back_to_what_made_them() {
+        for (shard, count) in [(0, 1), (3, 7), (99_999, 99_999)] {
+            let name = bundle::data_file_name("a.b/model.ckpt", shard, count);
+            assert_eq!(
+                parse_data_file_name(&name),
+                Some(("a.b/model.ckpt", shard, count))
+            );
+        }
+        assert_eq!(parse_data_file_name(".data-00000-of-00001"), None);
+        assert_eq!(parse_data_file_name("m.data-00000-of-000010"), None);
+        assert_eq!(parse_data_file_name("m.data-00000_of_00001"), None);
+        assert_eq!(parse_data_file_name("m.index"), None);
+        // Multi-byte characters before the suffix are not a problem.
+        assert_eq!(
+            parse_data_file_name("é.data-00000-of-00001"),
+            Some(("é", 0, 1))
+        );
+    }
+
+    #[test]
+    fn v1_table_names() {
+        let name = v1_table_name("model.ckpt", 1, 3);
+        assert_eq!(name, "model.ckpt-00001-of-00003");
+        assert_eq!(parse_v1_table_name(&name), Some(("model.ckpt", 1, 3)));
+        assert_eq!(parse_v1_table_name("model.ckpt"), None);
+        assert_eq!(parse_v1_table_name("-00001-of-00003"), None);
+        assert_eq!(parse_v1_table_name("ééééééééé"), None);
+    }
+
+    #[test]
+    fn saved_model_layout() {
+        assert_eq!(saved_model_variables_prefix("m/"), "m/variables/variables");
+        assert_eq!(saved_model_variables_prefix("m"), "m/variables/variables");
+        assert_eq!(
+            saved_model_file("m/", &["variables", "saved_model.pbtxt", "saved_model.pb"]),
+            Ok("m/saved_model.pb".to_owned())
+        );
+        assert_eq!(
+            saved_model_file("m", &["saved_model.pbtxt"]),
+            Ok("m/saved_model.pbtxt".to_owned())
+        );
+        assert!(matches!(
+            saved_model_file("m", &["saved_model.cpb"]),
+            Err(Error::Unsupported { .. })
+        ));
+        assert!(matches!(
+            saved_model_file("m", &[]),
+            Err(Error::MissingFile { file, .. }) if file == "m/saved_model.pb"
+        ));
+    }
+
+    #[test]
+    fn tags_default_to_serve() {
+        assert_eq!(saved_model_tags(""), ["serve"]);
+        assert_eq!(saved_model_tags(" , "), ["serve"]);
+        assert_eq!(saved_model_tags("serve, gpu"), ["serve", "gpu"]);
+    }
+
+    #[test]
+    fn file_kinds_by_name() {
+        let kind = |name| describe(name).kind;
+        assert_eq!(kind("graph.pb"), FileKind::Graph);
+        assert_eq!(kind("graph.PBTXT"), FileKind::Graph);
+        assert_eq!(kind("model.ckpt-5.meta"), FileKind::MetaGraph);
+        assert_eq!(kind("saved_model.pb"), FileKind::SavedModel);
+        assert_eq!(kind("saved_model.pbtxt"), FileKind::SavedModel);
+        assert_eq!(kind("checkpoint"), FileKind::Ignored);
+        assert_eq!(kind(".DS_Store"), FileKind::Ignored);
+        assert_eq!(kind(".index"), FileKind::Ignored);
+        let data = describe("model.ckpt-5.data-00001-of-00002");
+        assert_eq!(
+            (data.kind, data.prefix, data.shard, data.count),
+            (FileKind::Data, "model.ckpt-5", 1, 2)
+        );
+        let index = describe("variables.index");
+        assert_eq!((index.kind, index.prefix), (FileKind::Index, "variables"));
+        assert!(index.to_json().contains("\"savedModelVariables\":true"));
+        let v1 = describe("model.ckpt-00002-of-00003");
+        assert_eq!(
+            (v1.kind, v1.prefix, v1.shard, v1.count),
+            (FileKind::Other, "model.ckpt", 2, 3)
+        );
+        let v1 = describe("model.ckpt");
+        assert_eq!(
+            (v1.kind, v1.prefix, v1.shard, v1.count),
+            (FileKind::Other, "model.ckpt", 0, 1)
+        );
+        assert_eq!(
+            describe("m.data-00000-of-00001").to_json(),
+            r#"{"kind":"data","prefix":"m","shard":0,"count":1,"savedModelVariables":false}"#
+        );
+    }
+
+    #[test]
+    fn v1_sniffing_reads_the_tail_first() {
+        assert_eq!(sniff_v1_tail("x", 3, b"abc"), V1Sniff::No);
+        assert_eq!(sniff_v1_tail("x", 100, &[0; 48]), V1Sniff::No);
+        assert!(!is_v1_table(b"not a table"));
+    }
+
+    #[test]
+    fn a_layout_needs_a_file_and_refuses_foreign_bytes() {
+        assert!(checkpoint_layout(&[]).is_err());
+        let junk = InputFile {
+            name: "m.index",
+            bytes: b"junk",
+        };
+        assert!(checkpoint_layout(&[junk]).is_err());
+    }
+
+    #[test]
+    fn a_v2_layout_lists_its_data_files() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/two_shards/");
+        let bytes = std::fs::read(format!("{dir}model.ckpt.index")).unwrap();
+        let index = InputFile {
+            name: "model.ckpt.index",
+            bytes: &bytes,
+        };
+        let layout = checkpoint_layout(&[index]).unwrap();
+        assert_eq!(layout.num_shards, 2);
+        assert!(!layout.v1 && layout.tensors > 0);
+        assert_eq!(
+            layout.files,
+            [
+                "model.ckpt.data-00000-of-00002",
+                "model.ckpt.data-00001-of-00002"
+            ]
+        );
+        assert!(layout
+            .to_json()
+            .starts_with(r#"{"v1":false,"numShards":2,"#));
+    }
+}

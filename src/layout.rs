@@ -5,7 +5,8 @@
 
 use crate::bundle::{self, BundleIndex, Footer, V1Checkpoint};
 use crate::inspect::json_string;
-use crate::{Error, InputFile, Result};
+use crate::options::{OptionRow, OptionValues};
+use crate::{CheckpointFiles, Error, FreezeRequest, InputFile, Result};
 
 /// `--saved_model_tags` when none are given (`tag_constants.SERVING`).
 pub const DEFAULT_SAVED_MODEL_TAGS: &str = "serve";
@@ -238,6 +239,86 @@ impl FileName<'_> {
     }
 }
 
+/// [`FileName::to_json`] of each name, as one JSON array.
+pub fn describe_json(names: &[String]) -> String {
+    let described: Vec<String> = names.iter().map(|n| describe(n).to_json()).collect();
+    format!("[{}]", described.join(","))
+}
+
+/// Files given without flags, as the page gets them: one graph, read as its
+/// name says (a GraphDef, a MetaGraphDef or a SavedModel), and a checkpoint.
+#[derive(Debug, Clone, Default)]
+pub struct DroppedFiles {
+    /// The graph's name and bytes.
+    pub graph: (String, Vec<u8>),
+    /// The checkpoint's `.index`, or its V1 tables; none when not given.
+    pub tables: Vec<(String, Vec<u8>)>,
+    /// The checkpoint prefix, for messages.
+    pub prefix: String,
+    /// The size of each `.data` shard by shard id, `None` where it is missing.
+    pub shard_sizes: Vec<Option<u64>>,
+    /// The options.
+    pub options: OptionValues,
+}
+
+fn input((name, bytes): &(String, Vec<u8>)) -> InputFile<'_> {
+    InputFile { name, bytes }
+}
+
+impl DroppedFiles {
+    /// A graph and its checkpoint's `.index` or V1 tables, with no `.data` shard yet.
+    pub fn new(
+        graph: (String, Vec<u8>),
+        tables: Vec<(String, Vec<u8>)>,
+        prefix: String,
+        options: OptionValues,
+    ) -> Self {
+        DroppedFiles {
+            graph,
+            tables,
+            prefix,
+            shard_sizes: Vec::new(),
+            options,
+        }
+    }
+
+    /// The core's request; `name_of` names an option in messages.
+    pub fn request(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<FreezeRequest<'_>> {
+        let graph = input(&self.graph);
+        let kind = describe(graph.name).kind;
+        let as_kind = |wanted| Some(graph).filter(|_| kind == wanted);
+        let mut tables = self.tables.iter().map(input);
+        Ok(FreezeRequest {
+            graph: as_kind(FileKind::Graph),
+            meta_graph: as_kind(FileKind::MetaGraph),
+            saver: None,
+            saved_model: as_kind(FileKind::SavedModel),
+            saved_model_tags: self.options.saved_model_tags(),
+            checkpoint: CheckpointFiles {
+                prefix: &self.prefix,
+                index: tables.next().unwrap_or(InputFile {
+                    name: "",
+                    bytes: &[],
+                }),
+                more_tables: tables.collect(),
+                shard_sizes: self.shard_sizes.clone(),
+            },
+            input_binary: None,
+            options: self.options.freeze_options(name_of)?,
+        })
+    }
+
+    /// These files with `tables` as the checkpoint's.
+    pub fn with_tables(self, tables: Vec<(String, Vec<u8>)>) -> Self {
+        DroppedFiles { tables, ..self }
+    }
+
+    /// The layout of the checkpoint given.
+    pub fn checkpoint_layout(&self) -> Result<CheckpointLayout> {
+        checkpoint_layout(&self.tables.iter().map(input).collect::<Vec<_>>())
+    }
+}
+
 /// How a checkpoint is laid out, from its `.index` or its V1 tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckpointLayout {
@@ -412,6 +493,40 @@ mod tests {
             describe("m.data-00000-of-00001").to_json(),
             r#"{"kind":"data","prefix":"m","shard":0,"count":1,"savedModelVariables":false}"#
         );
+    }
+
+    #[test]
+    fn a_dropped_graph_goes_where_its_name_says() {
+        let dropped = |name: &str| DroppedFiles {
+            graph: (name.to_owned(), Vec::new()),
+            tables: vec![
+                ("m.index".to_owned(), b"i".to_vec()),
+                ("more".to_owned(), Vec::new()),
+            ],
+            prefix: "m".to_owned(),
+            ..DroppedFiles::default()
+        };
+        let flag = |row: &OptionRow| row.flag.to_owned();
+        let meta = dropped("m.meta");
+        let meta = meta.request(flag).unwrap();
+        assert!(meta.meta_graph.is_some() && meta.graph.is_none() && meta.saved_model.is_none());
+        assert_eq!(
+            (
+                meta.checkpoint.index.name,
+                meta.checkpoint.more_tables.len()
+            ),
+            ("m.index", 1)
+        );
+        let saved = dropped("saved_model.pb");
+        let saved = saved.request(flag).unwrap();
+        assert!(saved.saved_model.is_some() && saved.graph.is_none());
+        assert_eq!(saved.saved_model_tags, ["serve"]);
+        let plain = dropped("g.pbtxt");
+        assert!(plain.request(flag).unwrap().graph.is_some());
+        let none = DroppedFiles::default();
+        assert_eq!(none.request(flag).unwrap().checkpoint.index.name, "");
+        assert!(none.checkpoint_layout().is_err());
+        assert_eq!(describe_json(&[]), "[]");
     }
 
     #[test]

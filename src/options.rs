@@ -241,6 +241,16 @@ impl OptionValues {
         Ok(())
     }
 
+    /// Values from `flag=value` items, as the page sends them.
+    pub fn from_pairs(pairs: &[String]) -> Result<Self> {
+        let mut values = OptionValues::default();
+        for pair in pairs {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            values.set(name, value)?;
+        }
+        Ok(values)
+    }
+
     /// The value as given, if it was.
     pub fn given(&self, flag: &str) -> Option<&str> {
         self.given
@@ -455,6 +465,18 @@ mod tests {
         values.set("variable_names_denylist", "c").unwrap();
         let options = values.freeze_options(flag).unwrap();
         assert_eq!(options.variable_names_denylist, Some(vec!["c".to_owned()]));
+    }
+
+    #[test]
+    fn pairs_as_the_page_sends_them() {
+        let pairs = [
+            "clear_devices=false".to_owned(),
+            "placeholder_to_const=a=1,b=2".to_owned(),
+        ];
+        let values = OptionValues::from_pairs(&pairs).unwrap();
+        assert!(!values.bool("clear_devices"));
+        assert_eq!(values.text("placeholder_to_const"), "a=1,b=2");
+        assert!(OptionValues::from_pairs(&["clear_devices".to_owned()]).is_err());
     }
 
     #[test]

@@ -14,8 +14,21 @@ CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo build --release --target wasm32-unknown-
 rm -rf "$out"
 mkdir -p "$out/pkg" "$out/sample"
 wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" \
-  target/wasm32-unknown-unknown/release/tf_freeze.wasm
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/tf_freeze.wasm"
 cp www/*.html www/*.js www/*.css www/*.svg "$out/"
+
+# The core's option table as a module the page imports, so its controls and
+# its "same command" are known before the worker has started.
+node --input-type=module - "$out" <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const out = resolve(process.argv[2]);
+const { initSync, optionTable } = await import(pathToFileURL(`${out}/pkg/tf_freeze.js`));
+initSync({ module: readFileSync(`${out}/pkg/tf_freeze_bg.wasm`) });
+const table = JSON.stringify(optionTable(), null, 2);
+writeFileSync(`${out}/options.js`, `// The core's option table (tf_freeze::options), written by scripts/build-web.sh.\nexport const OPTIONS = ${table};\n`);
+JS
 
 # The sample: a small MLP made by TensorFlow, and the output node it was frozen with.
 cp "$sample/graph.pb" "$sample/model.ckpt.index" "$sample/model.ckpt.data-00000-of-00001" "$out/sample/"

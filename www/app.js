@@ -1,5 +1,6 @@
 // The page: gathers files, shows what they hold, and asks the worker to freeze.
-import { classify, filesFromDrop, formatBytes, graphRole, missingShards, missingTables, pathOf } from './files.js';
+import { classify, filesFromDrop, formatBytes, graphRole, knowsLayout, learnLayout, missingFiles, pathOf } from './files.js';
+import { OPTIONS } from './options.js';
 import {
   cliCommand,
   frozenRows,
@@ -76,23 +77,37 @@ function addFiles(added, { replace = false } = {}) {
   return refresh();
 }
 
+/** Options as the core takes them: `flag=value` items. */
+const optionItems = (values) => Object.entries(values).map(([flag, value]) => `${flag}=${value}`);
+
 /** What the core needs to read a graph (and, when given, its checkpoint). */
 function inspectRequest(graph, ckpt = null, outputNodes = '') {
+  // A V1 checkpoint is its table files; a V2 one its .index, with the .data files beside.
+  const tables = ckpt?.v1 ? ckpt.tables : [ckpt?.index];
   return {
     graph,
-    role: graphRole(graph),
-    tags: tags(),
-    // A V1 checkpoint is its table files; a V2 one its .index, with the .data files beside.
-    index: (ckpt?.v1 ? ckpt.tables[0] : ckpt?.index) ?? null,
-    moreTables: ckpt?.v1 ? ckpt.tables.slice(1) : [],
+    tables: tables.filter(Boolean),
     prefix: ckpt?.prefix ?? '',
-    outputNodes,
+    options: optionItems({ saved_model_tags: tags(), output_node_names: outputNodes }),
   };
+}
+
+/** Asks the core what the names of files it has not seen mean. */
+async function learnLayouts() {
+  const fresh = files.filter((file) => !knowsLayout(file));
+  if (!fresh.length) return;
+  const layouts = await run('describe', { names: fresh.map((file) => file.name) });
+  fresh.forEach((file, i) => learnLayout(file, layouts[i]));
 }
 
 async function refresh() {
   const token = ++refreshes;
   if (files.length && !freezing) say('Reading the files…');
+  const learnt = await settle(learnLayouts());
+  if (learnt.error) {
+    say(sentence(learnt.error), 'error');
+    return;
+  }
   const isV1 = (file) => sniffs.get(file) === true;
   for (const file of classify(files, isV1).unknown) {
     if (!sniffs.has(file)) sniffs.set(file, (await settle(run('sniff', { file }))).ok === true);
@@ -116,9 +131,9 @@ async function refresh() {
     chosenGraph = view.graphs.find((g) => graphReports.get(g).ok?.summary.variables) ?? view.graphs[0] ?? null;
   }
   if (!view.prefixes.some((c) => c.prefix === chosenPrefix)) {
-    // A SavedModel keeps its checkpoint in variables/variables.*.
+    // A SavedModel keeps its checkpoint in its variables folder.
     const savedModel = chosenGraph && graphRole(chosenGraph) === 'savedModel';
-    const variables = savedModel && view.prefixes.find((c) => c.prefix === 'variables' && c.index);
+    const variables = savedModel && view.prefixes.find((c) => c.savedModelVariables && c.index);
     chosenPrefix = (variables || view.prefixes[0])?.prefix ?? null;
   }
   await choose();
@@ -195,8 +210,8 @@ function problems() {
   }
   const index = checkpointReport(ckpt);
   if (index?.error) found.push(index.error);
-  if (ckpt?.v1) found.push(...v1Problems(ckpt));
-  const missing = index?.ok ? missingShards(ckpt, index.ok.numShards) : [];
+  if (ckpt?.v1 && index?.ok) found.push(...v1Problems(ckpt, index.ok.files));
+  const missing = index?.ok && !ckpt.v1 ? missingFiles(index.ok.files, ckpt.shards) : [];
   const noData = missing.length > 0 && missing.length === index.ok.numShards;
   if (!chosenGraph && ckpt?.v1) {
     found.push(`${ckpt.prefix} is a V1 checkpoint; add the graph it belongs to (a .pb, .pbtxt or .meta file) too`);
@@ -226,8 +241,8 @@ function problems() {
   return found.map(sentence);
 }
 
-function v1Problems(ckpt) {
-  const missing = missingTables(ckpt);
+function v1Problems(ckpt, expected) {
+  const missing = missingFiles(expected, ckpt.tables);
   if (!missing.length) return [];
   const verb = missing.length === 1 ? 'is' : 'are';
   return [`${missing.join(', ')} ${verb} missing: the V1 checkpoint ${ckpt.prefix} has ${ckpt.tableCount} files`];
@@ -250,7 +265,7 @@ function render() {
   fillSelect(ui.prefixChoice, view.prefixes, ckpt, (c) => c.prefix);
   if (!view.prefixes.length) ui.prefixChoice.replaceChildren(new Option('none yet'));
   const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const absent = index ? missingShards(ckpt, index.numShards).length : 0;
+  const absent = index && !ckpt.v1 ? missingFiles(index.files, ckpt.shards).length : 0;
   const lacking = absent ? `, ${absent} missing` : '';
   const where = ckpt?.v1 ? `a V1 checkpoint of ${plural(ckpt.tableCount, 'file')}` : plural(index?.numShards, 'data file');
   ui.prefixInfo.textContent = index ? `${plural(index.tensors, 'tensor')} in ${where}${lacking}` : '';
@@ -304,23 +319,47 @@ function outputsChanged() {
 
 // ---- Freezing ---------------------------------------------------------------
 
-/** The worker's freeze request: the files, TF's options and the cleanups. */
-function freezeRequest(ckpt, index) {
-  const value = (id) => $(id).value;
-  const checked = (id) => $(id).checked;
+// ---- The options: one control per row of the core's option table that has one.
+
+const controlled = OPTIONS.filter((row) => row.page);
+const control = (row) => document.getElementById(row.page.id);
+
+/** Labels and defaults of the controls, from the table. */
+function setUpControls() {
+  for (const row of controlled) {
+    document.querySelector(`label[for="${row.page.id}"]`).textContent = row.page.label;
+    if (row.kind === 'bool') control(row).checked = row.default === 'true';
+    else control(row).value = row.default;
+  }
+}
+
+/** The controls' values by flag. */
+function controlValues() {
+  const values = {};
+  for (const row of controlled) {
+    values[row.flag] = row.kind === 'bool' ? control(row).checked : control(row).value.trim();
+  }
+  return values;
+}
+
+/** The command line's flags for the files: where they are, as dropped, and what they are. */
+function fileFlags(ckpt, savedModel, output) {
+  const graphPath = pathOf(chosenGraph);
+  const where = { output_graph: output, report: 'report.json' };
+  if (savedModel) {
+    const dir = graphPath.includes('/') ? graphPath.replace(/\/[^/]*$/, '') : '.';
+    return { input_saved_model_dir: dir, ...where };
+  }
+  const checkpointFile = ckpt.v1 ? ckpt.tables.find(Boolean) : ckpt.index;
+  const role = graphRole(chosenGraph) === 'meta' ? 'input_meta_graph' : 'input_graph';
   return {
-    ...inspectRequest(chosenGraph, ckpt, ui.outputs.value),
-    shards: Array.from({ length: index.numShards }, (_, i) => ckpt.shards[i] ?? null),
-    clearDevices: checked('#clear-devices'),
-    whitelist: value('#whitelist'),
-    denylist: value('#denylist'),
-    initializerNodes: value('#initializers'),
-    fixRefOps: checked('#fix-ref-ops'),
-    placeholderToConst: value('#placeholder-to-const'),
-    stripTrainingNodes: checked('#strip-training'),
-    inputPlaceholder: value('#input-placeholder'),
-    useMovingAverages: checked('#moving-averages'),
-    allowOver2gb: checked('#allow-over-2gb'),
+    [role]: graphPath,
+    // TF reads graphs as text unless told otherwise; here it is only a hint.
+    input_binary: /^binary/.test(graphReports.get(chosenGraph)?.ok?.summary.graph_kind ?? ''),
+    input_checkpoint: pathOf(checkpointFile).replace(/[^/]*$/, ckpt.prefix),
+    checkpoint_version: ckpt.v1 ? '1' : '2',
+    saved_model_tags: undefined,
+    ...where,
   };
 }
 
@@ -334,20 +373,16 @@ async function freeze(event) {
     ui.outputs.focus();
     return;
   }
-  const request = freezeRequest(ckpt, index);
-  const base = graphRole(chosenGraph) === 'savedModel' ? 'saved_model' : ckpt.prefix;
-  const output = `${base}_frozen.pb`;
-  const verify = $('#verify').checked;
-  const checkpointFile = ckpt.v1 ? ckpt.tables.find(Boolean) : ckpt.index;
-  request.command = cliCommand(request, {
-    graphPath: pathOf(chosenGraph),
-    checkpointPath: pathOf(checkpointFile).replace(/[^/]*$/, ckpt.prefix),
-    binary: /^binary/.test(graphReports.get(chosenGraph)?.ok?.summary.graph_kind ?? ''),
-    v1: ckpt.v1,
-    verify,
-    output,
-    report: 'report.json',
-  });
+  const savedModel = graphRole(chosenGraph) === 'savedModel';
+  const output = `${savedModel ? 'saved_model' : ckpt.prefix}_frozen.pb`;
+  const values = controlValues();
+  const verify = values.verify_checksums;
+  const request = {
+    ...inspectRequest(chosenGraph, ckpt),
+    shards: Array.from({ length: index.numShards }, (_, i) => ckpt.shards[i] ?? null),
+    options: optionItems(values),
+  };
+  request.command = cliCommand(OPTIONS, { ...values, ...fileFlags(ckpt, savedModel, output) });
   const token = refreshes;
   freezing = true;
   ui.freeze.disabled = true;
@@ -495,5 +530,6 @@ function keepOffline() {
 }
 
 startWorker((message) => say(message, 'error'));
+setUpControls();
 wire();
 keepOffline();

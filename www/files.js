@@ -1,13 +1,20 @@
 // Gathering dropped or chosen files, and telling what each one is by its name
 // (the worker looks inside the ones whose name says nothing).
 
-const GRAPH = /\.(pb|pbtxt|meta)$/i;
-const INDEX = /^(.+)\.index$/;
-const SHARD = /^(.+)\.data-(\d{5})-of-(\d{5})$/;
-// A sharded V1 checkpoint (`ShardedFilespec`, save_op.cc); an unsharded one is named like its prefix.
-const V1_SHARD = /^(.+)-(\d{5})-of-(\d{5})$/;
-// TF's `checkpoint` state file only names the latest prefix; the newest step is picked anyway.
-const STATE_FILE = 'checkpoint';
+// What each name means comes from the core (its `describeFiles`), kept per file.
+const layouts = new WeakMap();
+const GRAPH_KINDS = ['graph', 'meta', 'savedModel'];
+
+/** Remembers what the core said a file's name means: `{kind, prefix, shard, count, savedModelVariables}`. */
+export function learnLayout(file, layout) {
+  layouts.set(file, layout);
+}
+
+export const knowsLayout = (file) => layouts.has(file);
+
+function layoutOf(file) {
+  return layouts.get(file) ?? { kind: 'other', prefix: file.name, shard: 0, count: 1, savedModelVariables: false };
+}
 
 // Where each dropped file was, relative to what was dropped (`model/saved_model.pb`).
 const dropPaths = new WeakMap();
@@ -68,23 +75,21 @@ export function classify(files, isV1 = () => false) {
     return checkpoints.get(prefix);
   };
   for (const file of files) {
-    const name = file.name;
-    let match;
-    if ((match = SHARD.exec(name))) {
-      const ckpt = checkpoint(match[1]);
-      ckpt.shards[Number(match[2])] = file;
-      ckpt.count = Math.max(ckpt.count, Number(match[3]));
-    } else if ((match = INDEX.exec(name))) {
-      checkpoint(match[1]).index = file;
-    } else if (GRAPH.test(name)) {
+    const { kind, prefix, shard, count, savedModelVariables } = layoutOf(file);
+    if (kind === 'data') {
+      const ckpt = checkpoint(prefix);
+      ckpt.shards[shard] = file;
+      ckpt.count = Math.max(ckpt.count, count);
+    } else if (kind === 'index') {
+      Object.assign(checkpoint(prefix), { index: file, savedModelVariables });
+    } else if (GRAPH_KINDS.includes(kind)) {
       graphs.push(file);
     } else if (isV1(file)) {
-      const sharded = V1_SHARD.exec(name);
-      const ckpt = checkpoint(sharded ? sharded[1] : name);
+      const ckpt = checkpoint(prefix);
       ckpt.v1 = true;
-      ckpt.tables[sharded ? Number(sharded[2]) : 0] = file;
-      ckpt.tableCount = sharded ? Number(sharded[3]) : 1;
-    } else if (name === STATE_FILE || name.startsWith('.')) {
+      ckpt.tables[shard] = file;
+      ckpt.tableCount = count;
+    } else if (kind === 'ignored') {
       ignored.push(file);
     } else {
       unknown.push(file);
@@ -101,37 +106,15 @@ export function classify(files, isV1 = () => false) {
 }
 
 /** How the core reads a graph file: `savedModel`, `meta` or `graph`. */
-export function graphRole(file) {
-  if (/^saved_model\.(pb|pbtxt)$/i.test(file.name)) return 'savedModel';
-  return /\.meta$/i.test(file.name) ? 'meta' : 'graph';
-}
+export const graphRole = (file) => layoutOf(file).kind;
 
-/** `<prefix>.data-SSSSS-of-NNNNN`, as TF names shards (tensor_bundle/naming.cc). */
-export function shardName(prefix, shard, count) {
-  const pad = (n) => String(n).padStart(5, '0');
-  return `${prefix}.data-${pad(shard)}-of-${pad(count)}`;
-}
-
-/** The names of the shards a checkpoint lacks, given how many its index declares. */
-export function missingShards(ckpt, count) {
-  const missing = [];
-  for (let i = 0; i < count; i++) {
-    const file = ckpt.shards[i];
-    if (!file || file.name !== shardName(ckpt.prefix, i, count)) missing.push(shardName(ckpt.prefix, i, count));
-  }
-  return missing;
-}
-
-/** The names of the files a V1 checkpoint lacks. */
-export function missingTables(ckpt) {
-  if (ckpt.tableCount === 1) return ckpt.tables[0] ? [] : [ckpt.prefix];
-  const pad = (n) => String(n).padStart(5, '0');
-  const missing = [];
-  for (let i = 0; i < ckpt.tableCount; i++) {
-    const name = `${ckpt.prefix}-${pad(i)}-of-${pad(ckpt.tableCount)}`;
-    if (ckpt.tables[i]?.name !== name) missing.push(name);
-  }
-  return missing;
+/**
+ * The names of the files a checkpoint lacks: `expected` are the ones the core
+ * says it is made of (its data shards, or its V1 tables), `present` the files
+ * there are, by shard.
+ */
+export function missingFiles(expected, present) {
+  return expected.filter((name, i) => present[i]?.name !== name);
 }
 
 /** Bytes for people: 1.2 MB. */

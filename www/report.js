@@ -102,37 +102,27 @@ function quote(arg) {
 
 /**
  * The freeze_graph command line that freezes the same files with the same
- * options. `request` is what the worker gets; `files` has the paths of the
- * graph and checkpoint as dropped, whether the graph is binary, whether the
- * checkpoint is V1, and the names of the two downloads.
+ * options: `table` is the core's option table, `values` the options by flag
+ * (booleans as booleans, the rest as text). Flags come in the table's order;
+ * those at their default, empty or undefined are left out.
  */
-export function cliCommand(request, { graphPath, checkpointPath, binary, v1, verify, output, report }) {
-  const flags = [];
-  const add = (flag, value, when = true) => when && flags.push(value === true ? `--${flag}` : `--${flag}=${value}`);
-  const savedModel = request.role === 'savedModel';
-  if (savedModel) {
-    add('input_saved_model_dir', graphPath.includes('/') ? graphPath.replace(/\/[^/]*$/, '') : '.');
-    add('saved_model_tags', names(request.tags).join(','), names(request.tags).join(',') !== 'serve');
-  } else {
-    add(request.role === 'meta' ? 'input_meta_graph' : 'input_graph', graphPath);
-    // TF reads graphs as text unless told otherwise; here it is only a hint.
-    add('input_binary', 'true', binary);
-    add('input_checkpoint', checkpointPath);
-    add('checkpoint_version', '1', v1);
-  }
-  add('output_node_names', names(request.outputNodes).join(','), names(request.outputNodes).length > 0);
-  add('output_graph', output);
-  add('clear_devices', 'false', !request.clearDevices);
-  add('variable_names_whitelist', request.whitelist.trim(), names(request.whitelist).length > 0);
-  add('variable_names_denylist', request.denylist.trim(), names(request.denylist).length > 0);
-  add('initializer_nodes', request.initializerNodes.trim(), names(request.initializerNodes).length > 0);
-  add('verify_checksums', 'false', !verify);
-  add('fix_ref_ops', true, request.fixRefOps);
-  add('placeholder_to_const', request.placeholderToConst.trim(), request.placeholderToConst.trim() !== '');
-  add('strip_training_nodes', true, request.stripTrainingNodes);
-  add('input_queue_placeholder', request.inputPlaceholder.trim(), request.inputPlaceholder.trim() !== '');
-  add('use_moving_averages', true, request.useMovingAverages);
-  add('allow_over_2gb', true, request.allowOver2gb);
-  add('report', report);
+export function cliCommand(table, values) {
+  const flags = table.flatMap((row) => {
+    const value = argument(row, values[row.flag]);
+    if (value === null) return [];
+    return [value === true ? `--${row.flag}` : `--${row.flag}=${value}`];
+  });
   return ['freeze_graph', ...flags.map(quote)].join(' ');
+}
+
+/** One flag's value as typed, `true` for a bare switch, `null` when it is left out. */
+function argument(row, value) {
+  if (value === undefined || value === null) return null;
+  if (row.kind === 'bool') {
+    if (String(value) === row.default) return null;
+    // TF's own flags keep the `--flag=true` its documentation shows; ours are switches.
+    return value === true && !row.inTf ? true : String(value);
+  }
+  const text = row.kind === 'list' ? names(String(value)).join(',') : String(value).trim();
+  return text === '' || text === row.default ? null : text;
 }

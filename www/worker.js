@@ -1,7 +1,7 @@
 // The converter runs here, in a module Worker, so a large file never freezes
 // the page and a crash only ends this worker (the page starts a new one).
 // Messages in: {id, task, ...}; out: {id, result} | {id, error, fatal} | {id, progress}.
-import init, { crc32cUpdate, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
+import init, { crc32cUpdate, describeFiles, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
 
 const ready = init();
 
@@ -27,10 +27,13 @@ self.onmessage = async ({ data }) => {
 // The core reads the small files (graph, .index, V1 tables) and the few ranges
 // of .data it needs itself, from the File objects.
 const TASKS = {
-  /** The core's report on a graph and checkpoint (`--inspect`). */
-  inspect: ({ request }) => inspect(request),
+  /** What the core makes of file names: `{kind, prefix, shard, count, savedModelVariables}` each. */
+  describe: ({ names }) => describeFiles(names),
 
-  /** `{numShards, tensors}` of a checkpoint's .index, or of all files of a V1 one. */
+  /** The core's report on a graph and checkpoint (`--inspect`). */
+  inspect: ({ request: { graph, tables, prefix, options } }) => inspect(graph, tables, prefix, options),
+
+  /** `{v1, numShards, tensors, files}` of a checkpoint's .index, or of all files of a V1 one. */
   inspectCheckpoint: ({ files }) => inspectCheckpoint(files),
 
   /** Whether a file of unknown name is a V1 checkpoint table. */
@@ -40,15 +43,15 @@ const TASKS = {
   testHookWasmMemoryBytes: async () => (await ready).memory.buffer.byteLength,
 
   async freeze({ request, verify: check }, progress) {
-    const plan = await freeze(request);
+    const { graph, tables, prefix, shards, options, command } = request;
+    const [segments, reportJson] = await freeze(graph, tables, prefix, shards, options, command);
     // Shard segments stay slices of the user's files: no weight is copied here.
-    const { shards } = request;
-    const parts = plan.segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s)));
-    if (check) await verify(plan, shards, progress);
+    const parts = segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s)));
+    if (check) await verify(segments, shards, progress);
     return {
       blob: new Blob(parts, { type: 'application/octet-stream' }),
-      report: plan.report,
-      reportJson: plan.reportJson,
+      report: JSON.parse(reportJson),
+      reportJson,
     };
   },
 };
@@ -67,8 +70,8 @@ function shardSlice(shards, { shard, offset, len }) {
  * one. Opening a stream on a file costs milliseconds, so segments lying close
  * together in a shard are read by one stream (see `readRuns`).
  */
-async function verify(plan, shards, progress) {
-  const segments = plan.segments.filter((s) => !(s instanceof Uint8Array));
+async function verify(all, shards, progress) {
+  const segments = all.filter((s) => !(s instanceof Uint8Array));
   const total = segments.reduce((sum, s) => sum + s.len, 0);
   const count = { done: 0, reported: 0 };
   progress({ done: 0, total });
@@ -78,7 +81,7 @@ async function verify(plan, shards, progress) {
     count.reported = count.done;
     progress({ done: count.done, total });
   };
-  for (const run of readRuns(segments)) await verifyRun(plan, shards, run, counted);
+  for (const run of readRuns(segments)) await verifyRun(shards, run, counted);
   progress({ done: total, total });
 }
 
@@ -101,17 +104,17 @@ function readRuns(segments) {
 }
 
 /** Checks the segments of one run with one stream, skipping the bytes between them. */
-async function verifyRun(plan, shards, run, counted) {
+async function verifyRun(shards, run, counted) {
   const reader = shardSlice(shards, { shard: run.shard, offset: run.start, len: run.end - run.start }).stream().getReader();
   let [chunk, pos, next, crc] = [new Uint8Array(0), run.start, 0, 0];
   while (next < run.segments.length) {
     const s = run.segments[next];
     if (pos === s.offset + s.len) {
-      if (crc >>> 0 !== s.crc32c >>> 0) throw mismatch(plan, s, crc);
+      if (crc >>> 0 !== s.crc32c >>> 0) throw mismatch(shards, s, crc);
       [next, crc] = [next + 1, 0];
     } else if (chunk.length === 0) {
       const { done, value } = await reader.read();
-      if (done) throw new Error(`${plan.dataFiles[run.shard]}: ended while it was being read`);
+      if (done) throw new Error(`${shards[run.shard].name}: ended while it was being read`);
       chunk = value;
     } else {
       // Before the segment: bytes of tensors that are not frozen.
@@ -125,10 +128,10 @@ async function verifyRun(plan, shards, run, counted) {
   await reader.cancel();
 }
 
-function mismatch(plan, s, crc) {
+function mismatch(shards, s, crc) {
   const hex = (n) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
   return new Error(
-    `${plan.dataFiles[s.shard]}: checksum mismatch for ${s.tensor} (stored crc32c ${hex(s.crc32c)}, ` +
+    `${shards[s.shard].name}: checksum mismatch for ${s.tensor} (stored crc32c ${hex(s.crc32c)}, ` +
       `computed ${hex(crc)}); the file is damaged or does not belong to this checkpoint`,
   );
 }

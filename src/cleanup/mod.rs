@@ -12,8 +12,9 @@ mod training;
 
 use crate::proto::{attr_value, AttrValue};
 
+pub use crate::options::parse_assignments;
 pub use input_queue::cut_input_queue;
-pub use placeholders::{parse_assignments, placeholder_to_const};
+pub use placeholders::placeholder_to_const;
 pub use ref_ops::fix_ref_ops;
 pub use training::{bypass_dropout, drop_check_numerics, strip_training_nodes};
 

@@ -9,22 +9,6 @@ use crate::proto::{attr_value, DataType, GraphDef, NodeDef, TensorProto, TensorS
 
 use super::type_value;
 
-/// Parses `is_training=false,keep_prob=1.0` into name/value pairs.
-pub fn parse_assignments(text: &str) -> Result<Vec<(String, String)>> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|item| match item.split_once('=') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                Ok((name.trim().to_owned(), value.trim().to_owned()))
-            }
-            _ => Err(Error::Usage(format!(
-                "'{item}' is not name=value (as in is_training=false,keep_prob=1.0)"
-            ))),
-        })
-        .collect()
-}
-
 /// Replaces each named `Placeholder` / `PlaceholderWithDefault` by a `Const`
 /// of its dtype holding the value: a scalar, or the value repeated over the
 /// placeholder's fully known shape, encoded as `tf.constant(value, shape=...)`
@@ -223,19 +207,6 @@ mod tests {
             Some(attr_value::Value::Tensor(t)) => t,
             other => panic!("{name} has no tensor: {other:?}"),
         }
-    }
-
-    #[test]
-    fn assignments_parse() {
-        let parsed = parse_assignments(" is_training=false, keep_prob = 1.0 ,").expect("parses");
-        assert_eq!(
-            parsed,
-            vec![
-                ("is_training".to_owned(), "false".to_owned()),
-                ("keep_prob".to_owned(), "1.0".to_owned())
-            ]
-        );
-        assert!(parse_assignments("keep_prob").is_err());
     }
 
     #[test]

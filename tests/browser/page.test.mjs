@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { serve } from './server.mjs';
 import { v1Checkpoint } from './v1_table.mjs';
 import { DIST, FIXTURES, fixture, freezeAndDownload, golden, goldenPath, launch, openSite, status, waitReady } from './harness.mjs';
@@ -35,9 +36,25 @@ function sampleReport(page) {
     await init();
     const file = async (name) => new File([await (await fetch(`sample/${name}`)).blob()], name);
     const [graph, index] = await Promise.all([file('graph.pb'), file('model.ckpt.index')]);
-    return inspect({ graph, role: 'graph', tags: '', index, moreTables: [], prefix: 'model.ckpt', outputNodes: '' });
+    return inspect(graph, [index], 'model.ckpt', []);
   });
 }
+
+test("the controls' labels and defaults are the core's option table", async (t) => {
+  const { OPTIONS } = await import(pathToFileURL(join(DIST, 'options.js')));
+  const page = await openPage(t);
+  const controls = await page.evaluate(
+    (rows) =>
+      rows.map(({ page: { id } }) => {
+        const control = document.getElementById(id);
+        const label = document.querySelector(`label[for="${id}"]`).textContent;
+        return { id, label, value: control.type === 'checkbox' ? String(control.checked) : control.value };
+      }),
+    OPTIONS.filter((row) => row.page),
+  );
+  const wanted = OPTIONS.filter((row) => row.page).map((row) => ({ id: row.page.id, label: row.page.label, value: row.default }));
+  assert.deepEqual(controls, wanted);
+});
 
 /** The input files of a fixture folder, as a user would pick them. */
 function inputFiles(dir) {

@@ -1,9 +1,12 @@
-//! Finding a checkpoint's files from the prefix the user gave: the `.index`
-//! or V1 table(s), the `.data` shards beside it, a SavedModel's proto.
+//! Reading what the flags name: the graph files, a SavedModel's proto, and the
+//! checkpoint's `.index` or V1 table(s) with the sizes of the `.data` shards
+//! beside it. What the names mean is the core's (`tf_freeze::layout`).
 
 use std::path::{Path, PathBuf};
 
-use tf_freeze::Error;
+use tf_freeze::layout;
+use tf_freeze::options::{OptionRow, OptionValues};
+use tf_freeze::{CheckpointFiles, Error, FreezeRequest, InputFile};
 
 pub fn read_file(path: &str, what: &str) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| Error::MissingFile {
@@ -12,21 +15,128 @@ pub fn read_file(path: &str, what: &str) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// The checkpoint prefix from what the user typed: the prefix itself, or the
-/// path of its `.index` or of one of its `.data` shards.
-pub fn checkpoint_prefix(given: &str) -> String {
-    if let Some(prefix) = given.strip_suffix(".index") {
-        return prefix.to_owned();
-    }
-    if let Some((prefix, shard)) = given.rsplit_once(".data-") {
-        if shard.len() == 14 && shard.get(5..9) == Some("-of-") {
-            return prefix.to_owned();
-        }
-    }
-    given.to_owned()
+/// A file read whole, under the path it was read from.
+pub struct Read {
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
-/// The sizes of the `.data` shards found beside the index, by shard id.
+impl Read {
+    fn input(&self) -> InputFile<'_> {
+        InputFile {
+            name: &self.name,
+            bytes: &self.bytes,
+        }
+    }
+}
+
+fn read_flag(values: &OptionValues, flag: &str, what: &str) -> Result<Option<Read>, Error> {
+    let Some(path) = values.non_empty(flag) else {
+        return Ok(None);
+    };
+    let bytes = read_file(path, what)?;
+    Ok(Some(Read {
+        name: path.to_owned(),
+        bytes,
+    }))
+}
+
+/// Everything a freeze reads, and what went wrong on the way that does not stop it.
+pub struct Inputs {
+    graph: Option<Read>,
+    meta_graph: Option<Read>,
+    saver: Option<Read>,
+    saved_model: Option<Read>,
+    prefix: String,
+    index: IndexFiles,
+    shard_sizes: Vec<Option<u64>>,
+    pub warnings: Vec<String>,
+}
+
+impl Inputs {
+    pub fn read(values: &OptionValues) -> Result<Self, Error> {
+        let inspect = values.bool("inspect");
+        let saved_model_dir = values.non_empty("input_saved_model_dir");
+        let saved_model_path = saved_model_dir.map(saved_model_file).transpose()?;
+        let prefix = match (saved_model_dir, values.non_empty("input_checkpoint")) {
+            // TF reads a SavedModel's own variables, whatever --input_checkpoint says.
+            (Some(dir), _) => layout::saved_model_variables_prefix(dir),
+            (None, Some(given)) => layout::checkpoint_prefix(given).to_owned(),
+            // A report on the graph alone is still useful.
+            (None, None) if inspect => String::new(),
+            (None, None) => {
+                return Err(Error::Usage(
+                    "--input_checkpoint is required (the checkpoint prefix)".into(),
+                ))
+            }
+        };
+        let no_graph = values.non_empty("input_graph").is_none()
+            && values.non_empty("input_meta_graph").is_none();
+        if no_graph && saved_model_path.is_none() {
+            let index = open_index(&prefix)?;
+            return Err(tf_freeze::no_graph_error(&index.name, &index.bytes));
+        }
+        let graph = read_flag(values, "input_graph", "graph")?;
+        let meta_graph = read_flag(values, "input_meta_graph", "meta graph")?;
+        let saved_model = match saved_model_path {
+            Some(path) => Some(Read {
+                bytes: read_file(&path, "SavedModel")?,
+                name: path,
+            }),
+            None => None,
+        };
+        let saver = read_flag(values, "input_saver", "saver")?;
+        let mut warnings = Vec::new();
+        let index = match open_index(&prefix) {
+            Ok(index) => index,
+            Err(err) if inspect => {
+                if !prefix.is_empty() {
+                    warnings.push(format!("{err}; reporting on the graph alone"));
+                }
+                IndexFiles::default()
+            }
+            Err(err) => return Err(err),
+        };
+        Ok(Inputs {
+            graph,
+            meta_graph,
+            saver,
+            saved_model,
+            shard_sizes: shard_sizes(&prefix),
+            prefix,
+            index,
+            warnings,
+        })
+    }
+
+    pub fn request(&self, values: &OptionValues) -> Result<FreezeRequest<'_>, Error> {
+        let flag = |row: &OptionRow| format!("--{}", row.flag);
+        Ok(FreezeRequest {
+            graph: self.graph.as_ref().map(Read::input),
+            meta_graph: self.meta_graph.as_ref().map(Read::input),
+            saver: self.saver.as_ref().map(Read::input),
+            saved_model: self.saved_model.as_ref().map(Read::input),
+            saved_model_tags: values.saved_model_tags(),
+            checkpoint: CheckpointFiles {
+                prefix: &self.prefix,
+                index: InputFile {
+                    name: &self.index.name,
+                    bytes: &self.index.bytes,
+                },
+                more_tables: self
+                    .index
+                    .more
+                    .iter()
+                    .map(|(name, bytes)| InputFile { name, bytes })
+                    .collect(),
+                shard_sizes: self.shard_sizes.clone(),
+            },
+            input_binary: values.given_bool("input_binary"),
+            options: values.freeze_options(flag)?,
+        })
+    }
+}
+
 /// The folder a prefix lives in, and the file-name part of the prefix.
 fn split_prefix(prefix: &str) -> (PathBuf, &str) {
     let path = Path::new(prefix);
@@ -41,30 +151,30 @@ fn split_prefix(prefix: &str) -> (PathBuf, &str) {
     (dir, base)
 }
 
+/// The names of the files in `dir` (none when it cannot be read).
+fn file_names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .collect()
+}
+
+/// The sizes of the `.data` shards found beside the index, by shard id.
 pub fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
     let (dir, base) = split_prefix(prefix);
     let mut sizes: Vec<Option<u64>> = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return sizes;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(base))
-            .and_then(|r| r.strip_prefix(".data-"))
+    for name in file_names(&dir) {
+        let Some((_, shard, _)) =
+            layout::parse_data_file_name(&name).filter(|(p, _, _)| *p == base)
         else {
             continue;
         };
-        let Some((shard, _count)) = rest.split_once("-of-") else {
+        let (Ok(shard), Ok(meta)) = (usize::try_from(shard), std::fs::metadata(dir.join(&name)))
+        else {
             continue;
         };
-        let (Ok(shard), Ok(meta)) = (shard.parse::<usize>(), entry.metadata()) else {
-            continue;
-        };
-        if shard >= 1 << 20 {
-            continue;
-        }
         if sizes.len() <= shard {
             sizes.resize(shard + 1, None);
         }
@@ -77,26 +187,17 @@ pub fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
 
 /// The SavedModel proto inside a SavedModel folder.
 pub fn saved_model_file(dir: &str) -> Result<String, Error> {
-    let dir = dir.trim_end_matches('/');
-    for name in ["saved_model.pb", "saved_model.pbtxt"] {
-        let path = format!("{dir}/{name}");
-        if Path::new(&path).is_file() {
-            return Ok(path);
-        }
-    }
-    if Path::new(&format!("{dir}/saved_model.cpb")).is_file() {
-        return Err(Error::Unsupported {
-            what: format!("{dir}/saved_model.cpb: chunked SavedModels (written for models over 2 GB) cannot be read"),
-        });
-    }
-    Err(Error::MissingFile {
-        file: format!("{dir}/saved_model.pb"),
-        detail: "SavedModel file does not exist (--input_saved_model_dir must name the SavedModel folder)".into(),
-    })
+    let present: Vec<String> = file_names(Path::new(dir))
+        .into_iter()
+        .filter(|name| Path::new(dir).join(name).is_file())
+        .collect();
+    let present: Vec<&str> = present.iter().map(String::as_str).collect();
+    layout::saved_model_file(dir, &present)
 }
 
 /// The checkpoint's index: `<prefix>.index` (V2), or for a V1 checkpoint
 /// its table file `<prefix>` or its shards `<prefix>-?????-of-?????`.
+#[derive(Default)]
 pub struct IndexFiles {
     pub name: String,
     pub bytes: Vec<u8>,
@@ -115,7 +216,7 @@ pub fn open_index(prefix: &str) -> Result<IndexFiles, Error> {
     }
     if Path::new(prefix).is_file() {
         let bytes = read_file(prefix, "checkpoint")?;
-        if !tf_freeze::bundle::is_v1_table(&bytes) {
+        if !layout::is_v1_table(&bytes) {
             return Err(Error::MissingFile {
                 file: index_path,
                 detail: format!(
@@ -150,14 +251,11 @@ pub fn open_index(prefix: &str) -> Result<IndexFiles, Error> {
 }
 
 /// The files of a sharded V1 checkpoint, in shard order.
-pub fn v1_shards(prefix: &str) -> Vec<String> {
+fn v1_shards(prefix: &str) -> Vec<String> {
     let (dir, base) = split_prefix(prefix);
-    let mut found: Vec<String> = std::fs::read_dir(&dir)
+    let mut found: Vec<String> = file_names(&dir)
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-        .filter(|name| tf_freeze::bundle::is_v1_shard_of(base, name))
+        .filter(|name| layout::parse_v1_table_name(name).is_some_and(|(p, _, _)| p == base))
         .map(|name| dir.join(name).display().to_string())
         .collect();
     found.sort();

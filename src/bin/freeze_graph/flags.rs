@@ -1,104 +1,52 @@
-//! TensorFlow's `freeze_graph` flags: `--flag=value` or `--flag value`,
-//! booleans bare or as true/false/1/0.
+//! TensorFlow's `freeze_graph` flags, as the core's option table lists them:
+//! `--flag=value` or `--flag value`, booleans bare or as true/false/1/0.
 
+use tf_freeze::options::{self, OptionRow, OptionValues, ValueKind, OPTIONS};
 use tf_freeze::Error;
 
-pub const USAGE: &str = "\
+const HEADER: &str = "\
 usage: freeze_graph [flags]
 
 Freezes a TensorFlow graph and checkpoint into one GraphDef (.pb), as
 TensorFlow's freeze_graph does, without TensorFlow.
+";
 
-  --input_graph PATH          GraphDef, binary (.pb) or text (.pbtxt)
-  --input_meta_graph PATH     MetaGraphDef (.meta); frozen instead of --input_graph
-  --input_saver PATH          SaverDef, binary or text
-  --input_saved_model_dir DIR SavedModel folder (saved_model.pb + variables/)
-  --saved_model_tags TAGS     tag set of the MetaGraphDef to freeze (default serve)
-  --input_checkpoint PREFIX   checkpoint prefix (model.ckpt-1000); the .index path works too
-  --input_binary BOOL         hint only: binary and text are both recognised (default false)
-  --output_node_names NAMES   comma-separated node names to keep (name or name:0);
-                              for a SavedModel, default: its serving signature's outputs
-  --output_graph PATH         where to write the frozen graph
-  --clear_devices BOOL        blank node devices (default true)
-  --initializer_nodes NAMES   nodes TF runs after restoring; checked
-  --variable_names_whitelist NAMES   only freeze these variables
-  --variable_names_denylist NAMES    keep these as variables (also --variable_names_blacklist)
-  --restore_op_name NAME      deprecated in TF; checked against the graph when given
-  --filename_tensor_name NAME deprecated in TF; checked against the graph when given
-  --checkpoint_version N      1 or 2 (accepted for compatibility; reading detects the format)
-  --verify_checksums BOOL     check the crc32c of every frozen tensor (default true)
-  --allow_over_2gb BOOL       write a graph over protobuf's 2 GiB limit (TF cannot load it)
-
-Help with choosing outputs and cleaning up for inference (all off by default):
-  --inspect                   print a JSON report on stdout (suggested outputs, inputs,
-                              variables, problems) and freeze nothing
-  --report PATH               after freezing, write a JSON report of what was done
-  --fix_ref_ops               rewrite RefSwitch/Assign/AssignSub/AssignAdd into value ops
-  --placeholder_to_const LIST replace placeholders by constants: is_training=false,keep_prob=1.0
-  --strip_training_nodes      bypass dropout, drop CheckNumerics
-  --input_queue_placeholder NAME   cut an input queue: its dequeue becomes placeholder NAME
-  --use_moving_averages       freeze ExponentialMovingAverage values where the checkpoint has them
-  --help                      this text
-
+const FOOTER: &str = "
 Booleans are true/false/1/0 in any case, or bare (--clear_devices means true).
 ";
 
-#[derive(Debug, Default)]
-pub struct Flags {
-    pub input_graph: Option<String>,
-    pub input_meta_graph: Option<String>,
-    pub input_saver: Option<String>,
-    pub input_checkpoint: Option<String>,
-    pub input_binary: Option<bool>,
-    pub output_node_names: String,
-    pub output_graph: Option<String>,
-    pub clear_devices: Option<bool>,
-    pub initializer_nodes: String,
-    pub whitelist: String,
-    pub denylist: String,
-    pub restore_op_name: Option<String>,
-    pub filename_tensor_name: Option<String>,
-    pub input_saved_model_dir: Option<String>,
-    pub saved_model_tags: String,
-    pub verify_checksums: Option<bool>,
-    pub allow_over_2gb: Option<bool>,
-    pub inspect: bool,
-    pub fix_ref_ops: bool,
-    pub strip_training_nodes: bool,
-    pub use_moving_averages: bool,
-    pub placeholder_to_const: String,
-    pub input_queue_placeholder: Option<String>,
-    pub report: Option<String>,
-    pub help: bool,
-}
-
-const BOOL_FLAGS: [&str; 9] = [
-    "input_binary",
-    "clear_devices",
-    "verify_checksums",
-    "allow_over_2gb",
-    "inspect",
-    "fix_ref_ops",
-    "strip_training_nodes",
-    "use_moving_averages",
-    "help",
-];
-
-fn parse_bool(flag: &str, value: &str) -> Result<bool, Error> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(Error::Usage(format!(
-            "--{flag} takes true or false (or 1/0), not '{value}'"
-        ))),
-    }
-}
-
-pub fn parse_flags(args: &[String]) -> Result<Flags, Error> {
-    let mut flags = Flags {
-        saved_model_tags: "serve".into(),
-        ..Flags::default()
+/// The `--help` text: every row of the table, TF's flags first.
+pub fn usage() -> String {
+    let section = |in_tf: bool| {
+        OPTIONS
+            .iter()
+            .filter(|row| row.in_tf == in_tf)
+            .map(usage_line)
+            .collect::<String>()
     };
+    format!(
+        "{HEADER}\nTensorFlow's flags:\n{}\nAdded here, to choose outputs, clean up for inference and stay safe:\n{}{FOOTER}",
+        section(true),
+        section(false)
+    )
+}
+
+fn usage_line(row: &OptionRow) -> String {
+    let left = format!("--{} {}", row.flag, row.value_name);
+    let mut line = format!("  {:<32} {}", left.trim_end(), row.help);
+    for alias in row.aliases {
+        line.push_str(&format!(" (also --{alias})"));
+    }
+    // Switches are off unless given; every other default is worth saying.
+    if !row.default.is_empty() && !row.value_name.is_empty() {
+        line.push_str(&format!(" (default {})", row.default));
+    }
+    line.push('\n');
+    line
+}
+
+pub fn parse_flags(args: &[String]) -> Result<OptionValues, Error> {
+    let mut values = OptionValues::default();
     let mut i = 0;
     while let Some(arg) = args.get(i) {
         i += 1;
@@ -111,72 +59,87 @@ pub fn parse_flags(args: &[String]) -> Result<Flags, Error> {
             Some((n, v)) => (n, Some(v.to_owned())),
             None => (body, None),
         };
-        let value = if BOOL_FLAGS.contains(&name) {
-            // A bare boolean means true; a following true/false word is its value.
-            match inline {
-                Some(v) => v,
-                None => match args.get(i) {
-                    Some(next) if !next.starts_with('-') && parse_bool(name, next).is_ok() => {
-                        i += 1;
-                        next.clone()
-                    }
-                    _ => "true".to_owned(),
-                },
-            }
-        } else {
-            match inline {
-                Some(v) => v,
-                None => {
-                    let v = args
-                        .get(i)
-                        .cloned()
-                        .ok_or_else(|| Error::Usage(format!("--{name} needs a value")))?;
+        let row = options::find(name);
+        let value = match inline {
+            Some(v) => v,
+            None if row.is_some_and(|r| r.kind == ValueKind::Bool) => match args.get(i) {
+                // A bare boolean means true; a following true/false word is its value.
+                Some(next) if !next.starts_with('-') && options::parse_bool(name, next).is_ok() => {
                     i += 1;
-                    v
+                    next.clone()
                 }
+                _ => "true".to_owned(),
+            },
+            None => {
+                let v = args
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| Error::Usage(format!("--{name} needs a value")))?;
+                i += 1;
+                v
             }
         };
-        set_flag(&mut flags, name, value)?;
+        if row.is_none() {
+            return Err(Error::Usage(format!("unknown flag --{name} (see --help)")));
+        }
+        values.set(name, &value)?;
     }
-    Ok(flags)
+    Ok(values)
 }
 
-fn set_flag(flags: &mut Flags, name: &str, value: String) -> Result<(), Error> {
-    let some = |v: String| if v.is_empty() { None } else { Some(v) };
-    match name {
-        "input_graph" => flags.input_graph = some(value),
-        "input_meta_graph" => flags.input_meta_graph = some(value),
-        "input_saver" => flags.input_saver = some(value),
-        "input_checkpoint" => flags.input_checkpoint = some(value),
-        "input_binary" => flags.input_binary = Some(parse_bool(name, &value)?),
-        "output_node_names" => flags.output_node_names = value,
-        "output_graph" => flags.output_graph = some(value),
-        "clear_devices" => flags.clear_devices = Some(parse_bool(name, &value)?),
-        "initializer_nodes" => flags.initializer_nodes = value,
-        "variable_names_whitelist" => flags.whitelist = value,
-        "variable_names_denylist" | "variable_names_blacklist" => flags.denylist = value,
-        "restore_op_name" => flags.restore_op_name = some(value),
-        "filename_tensor_name" => flags.filename_tensor_name = some(value),
-        "input_saved_model_dir" => flags.input_saved_model_dir = some(value),
-        "saved_model_tags" => flags.saved_model_tags = value,
-        "checkpoint_version" => {
-            if value != "1" && value != "2" {
-                return Err(Error::Usage(format!(
-                    "Invalid checkpoint version (must be '1' or '2'): {value}"
-                )));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<OptionValues, Error> {
+        parse_flags(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn both_value_forms_and_bare_booleans() {
+        let values = parse(&[
+            "--output_node_names",
+            "a,b",
+            "-input_graph=g.pb",
+            "--inspect",
+            "--clear_devices",
+            "False",
+        ])
+        .unwrap();
+        assert_eq!(values.list("output_node_names"), ["a", "b"]);
+        assert_eq!(values.non_empty("input_graph"), Some("g.pb"));
+        assert!(values.bool("inspect"));
+        assert!(!values.bool("clear_devices"));
+        // The word after a bare boolean is not taken when it is not a boolean.
+        let err = parse(&["--inspect", "graph.pb"]).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("unexpected argument 'graph.pb'"));
+    }
+
+    #[test]
+    fn usage_mistakes() {
+        let message = |args: &[&str]| parse(args).unwrap_err().to_string();
+        assert_eq!(message(&["--output_graph"]), "--output_graph needs a value");
+        assert_eq!(message(&["--nope=1"]), "unknown flag --nope (see --help)");
+        assert_eq!(
+            message(&["--fix_ref_ops=yes"]),
+            "--fix_ref_ops takes true or false (or 1/0), not 'yes'"
+        );
+        assert_eq!(
+            message(&["--checkpoint_version=3"]),
+            "Invalid checkpoint version (must be '1' or '2'): 3"
+        );
+    }
+
+    #[test]
+    fn usage_lists_every_row_and_alias() {
+        let text = usage();
+        for row in OPTIONS {
+            assert!(text.contains(&format!("  --{} ", row.flag)), "{}", row.flag);
+            for alias in row.aliases {
+                assert!(text.contains(&format!("--{alias}")), "{alias}");
             }
         }
-        "verify_checksums" => flags.verify_checksums = Some(parse_bool(name, &value)?),
-        "allow_over_2gb" => flags.allow_over_2gb = Some(parse_bool(name, &value)?),
-        "inspect" => flags.inspect = parse_bool(name, &value)?,
-        "fix_ref_ops" => flags.fix_ref_ops = parse_bool(name, &value)?,
-        "strip_training_nodes" => flags.strip_training_nodes = parse_bool(name, &value)?,
-        "use_moving_averages" => flags.use_moving_averages = parse_bool(name, &value)?,
-        "placeholder_to_const" => flags.placeholder_to_const = value,
-        "input_queue_placeholder" => flags.input_queue_placeholder = some(value),
-        "report" => flags.report = some(value),
-        "help" => flags.help = parse_bool(name, &value)?,
-        other => return Err(Error::Usage(format!("unknown flag --{other} (see --help)"))),
     }
-    Ok(())
 }

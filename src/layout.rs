@@ -1,0 +1,377 @@
+//! Where TensorFlow puts things: the file names of a checkpoint (a V2 `.index`
+//! with its `.data-SSSSS-of-NNNNN` shards, or V1 tables) and the layout of a
+//! SavedModel folder. Pure functions over names and bytes: the CLI lists
+//! folders and the page gets dropped files, and both ask here what they mean.
+
+use crate::bundle::{self, BundleIndex, Footer, V1Checkpoint};
+pub use crate::options::{saved_model_tags, DEFAULT_SAVED_MODEL_TAGS};
+use crate::options::{OptionRow, OptionValues};
+use crate::{CheckpointFiles, Error, FreezeRequest, InputFile, Result};
+
+/// The SavedModel protos a folder may hold, in the order TF's loader tries
+/// them (tensorflow/cc/saved_model/reader.cc).
+pub const SAVED_MODEL_FILES: [&str; 2] = ["saved_model.pb", "saved_model.pbtxt"];
+
+/// Written instead of `saved_model.pb` for models over 2 GB (chunked protos).
+const CHUNKED_SAVED_MODEL: &str = "saved_model.cpb";
+
+/// The file-name part of a SavedModel's checkpoint prefix, inside its
+/// `variables/` folder (saved_model/constants.py: `VARIABLES_FILENAME`).
+pub const SAVED_MODEL_VARIABLES: &str = "variables";
+
+/// TF's `checkpoint` state file beside a checkpoint: it only names the latest prefix.
+const CHECKPOINT_STATE: &str = "checkpoint";
+
+/// Tables larger than this are taken for V1 checkpoints by their footer alone
+/// (the freeze checks them later), so sniffing never reads a huge file whole.
+pub const V1_SNIFF_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// The length of the tail that [`sniff_v1_tail`] needs.
+pub const TAIL_LEN: u64 = bundle::FOOTER_LEN as u64;
+
+/// A SavedModel folder's checkpoint prefix: `<dir>/variables/variables`.
+pub fn saved_model_variables_prefix(dir: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    format!("{dir}/{SAVED_MODEL_VARIABLES}/{SAVED_MODEL_VARIABLES}")
+}
+
+/// The SavedModel proto of folder `dir`, given the names of the files in it.
+pub fn saved_model_file(dir: &str, present: &[&str]) -> Result<String> {
+    let dir = dir.trim_end_matches('/');
+    if let Some(name) = SAVED_MODEL_FILES.iter().find(|n| present.contains(n)) {
+        return Ok(format!("{dir}/{name}"));
+    }
+    if present.contains(&CHUNKED_SAVED_MODEL) {
+        return Err(Error::Unsupported {
+            what: format!("{dir}/{CHUNKED_SAVED_MODEL}: chunked SavedModels (written for models over 2 GB) cannot be read"),
+        });
+    }
+    Err(Error::MissingFile {
+        file: format!("{dir}/saved_model.pb"),
+        detail: "SavedModel file does not exist (--input_saved_model_dir must name the SavedModel folder)".into(),
+    })
+}
+
+/// The checkpoint prefix from what the user gave: the prefix itself, or the
+/// path of its `.index` or of one of its `.data` shards.
+pub fn checkpoint_prefix(given: &str) -> &str {
+    if let Some(prefix) = given.strip_suffix(".index") {
+        return prefix;
+    }
+    parse_data_file_name(given).map_or(given, |(prefix, _, _)| prefix)
+}
+
+/// `(prefix, shard, count)` of `<prefix>.data-SSSSS-of-NNNNN`, the names
+/// [`bundle::data_file_name`] makes.
+pub fn parse_data_file_name(name: &str) -> Option<(&str, u32, u32)> {
+    let (prefix, rest) = name.rsplit_once(".data-")?;
+    shard_of(prefix, rest)
+}
+
+/// `(prefix, shard, count)` of a sharded V1 table, `<prefix>-SSSSS-of-NNNNN`
+/// (`ShardedFilespec`, tensorflow/core/kernels/save_op.cc).
+pub fn parse_v1_table_name(name: &str) -> Option<(&str, u32, u32)> {
+    let split = name.len().checked_sub(15)?;
+    let prefix = name.get(..split)?;
+    shard_of(prefix, name.get(split..)?.strip_prefix('-')?)
+}
+
+/// The name of table `shard` of a sharded V1 checkpoint of `count` tables
+/// (an unsharded one is named like its prefix).
+pub fn v1_table_name(prefix: &str, shard: u32, count: u32) -> String {
+    format!("{prefix}-{shard:05}-of-{count:05}")
+}
+
+/// `SSSSS-of-NNNNN` after a non-empty prefix.
+fn shard_of<'a>(prefix: &'a str, rest: &str) -> Option<(&'a str, u32, u32)> {
+    let (shard, count) = rest.split_once("-of-")?;
+    let digits = |s: &str| s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit());
+    if prefix.is_empty() || !digits(shard) || !digits(count) {
+        return None;
+    }
+    Some((prefix, shard.parse().ok()?, count.parse().ok()?))
+}
+
+/// True if `bytes` is a V1 checkpoint table (a `SavedTensorSlices` header).
+pub fn is_v1_table(bytes: &[u8]) -> bool {
+    bundle::is_v1_table(bytes)
+}
+
+/// What the last [`TAIL_LEN`] bytes of a file of `size` bytes say about it
+/// being a V1 table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V1Sniff {
+    /// It has no table footer: not a checkpoint.
+    No,
+    /// A table too large to read whole here; the freeze checks it.
+    Yes,
+    /// A table: read it whole and ask [`is_v1_table`].
+    ReadWhole,
+}
+
+/// The first step of telling a V1 table from other files without reading it whole.
+pub fn sniff_v1_tail(name: &str, size: u64, tail: &[u8]) -> V1Sniff {
+    if size < TAIL_LEN || Footer::parse(name, tail).is_err() {
+        V1Sniff::No
+    } else if size > V1_SNIFF_LIMIT {
+        V1Sniff::Yes
+    } else {
+        V1Sniff::ReadWhole
+    }
+}
+
+/// What a file is, by its name alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A GraphDef, `.pb` or `.pbtxt`.
+    Graph,
+    /// A MetaGraphDef, `.meta`.
+    MetaGraph,
+    /// `saved_model.pb` or `saved_model.pbtxt`.
+    SavedModel,
+    /// A V2 checkpoint's `<prefix>.index`.
+    Index,
+    /// A V2 checkpoint's `<prefix>.data-SSSSS-of-NNNNN`.
+    Data,
+    /// Expected beside checkpoints but not read: the `checkpoint` state file, hidden files.
+    Ignored,
+    /// Anything else; it may be a V1 table, which only its bytes tell.
+    Other,
+}
+
+impl FileKind {
+    /// The page's name of the kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Graph => "graph",
+            FileKind::MetaGraph => "meta",
+            FileKind::SavedModel => "savedModel",
+            FileKind::Index => "index",
+            FileKind::Data => "data",
+            FileKind::Ignored => "ignored",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+/// A file name read as part of a checkpoint or graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileName<'a> {
+    /// What it is.
+    pub kind: FileKind,
+    /// The checkpoint prefix it belongs to; for [`FileKind::Other`], the prefix
+    /// it has if it is a V1 table.
+    pub prefix: &'a str,
+    /// Its shard number (data shard, or V1 table), else 0.
+    pub shard: u32,
+    /// How many shards its name declares, else 1.
+    pub count: u32,
+}
+
+/// What `name` (a file name without folders) is.
+pub fn describe(name: &str) -> FileName<'_> {
+    let one = |kind, prefix| FileName {
+        kind,
+        prefix,
+        shard: 0,
+        count: 1,
+    };
+    if let Some((prefix, shard, count)) = parse_data_file_name(name) {
+        return FileName {
+            kind: FileKind::Data,
+            prefix,
+            shard,
+            count,
+        };
+    }
+    if let Some(prefix) = name.strip_suffix(".index").filter(|p| !p.is_empty()) {
+        return one(FileKind::Index, prefix);
+    }
+    let lower = name.to_ascii_lowercase();
+    if SAVED_MODEL_FILES.contains(&lower.as_str()) {
+        return one(FileKind::SavedModel, "");
+    }
+    if lower.ends_with(".meta") {
+        return one(FileKind::MetaGraph, "");
+    }
+    if lower.ends_with(".pb") || lower.ends_with(".pbtxt") {
+        return one(FileKind::Graph, "");
+    }
+    if name == CHECKPOINT_STATE || name.starts_with('.') {
+        return one(FileKind::Ignored, "");
+    }
+    match parse_v1_table_name(name) {
+        Some((prefix, shard, count)) => FileName {
+            kind: FileKind::Other,
+            prefix,
+            shard,
+            count,
+        },
+        None => one(FileKind::Other, name),
+    }
+}
+
+impl FileName<'_> {
+    /// `{"kind", "prefix", "shard", "count", "savedModelVariables"}`; the last
+    /// is true for the checkpoint a SavedModel keeps in `variables/`.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"kind\":{},\"prefix\":{},\"shard\":{},\"count\":{},\"savedModelVariables\":{}}}",
+            json_text(self.kind.name()),
+            json_text(self.prefix),
+            self.shard,
+            self.count,
+            self.prefix == SAVED_MODEL_VARIABLES
+        )
+    }
+}
+
+/// [`FileName::to_json`] of each name, as one JSON array.
+pub fn describe_json(names: &[String]) -> String {
+    let described: Vec<String> = names.iter().map(|n| describe(n).to_json()).collect();
+    format!("[{}]", described.join(","))
+}
+
+/// Files given without flags, as the page gets them: one graph, read as its
+/// name says (a GraphDef, a MetaGraphDef or a SavedModel), and a checkpoint.
+#[derive(Debug, Clone, Default)]
+pub struct DroppedFiles {
+    /// The graph's name and bytes.
+    pub graph: (String, Vec<u8>),
+    /// The checkpoint's `.index`, or its V1 tables; none when not given.
+    pub tables: Vec<(String, Vec<u8>)>,
+    /// The checkpoint prefix, for messages.
+    pub prefix: String,
+    /// The size of each `.data` shard by shard id, `None` where it is missing.
+    pub shard_sizes: Vec<Option<u64>>,
+    /// The options.
+    pub options: OptionValues,
+}
+
+fn input((name, bytes): &(String, Vec<u8>)) -> InputFile<'_> {
+    InputFile { name, bytes }
+}
+
+impl DroppedFiles {
+    /// A graph and its checkpoint's `.index` or V1 tables, with no `.data` shard yet.
+    pub fn new(
+        graph: (String, Vec<u8>),
+        tables: Vec<(String, Vec<u8>)>,
+        prefix: String,
+        options: OptionValues,
+    ) -> Self {
+        DroppedFiles {
+            graph,
+            tables,
+            prefix,
+            shard_sizes: Vec::new(),
+            options,
+        }
+    }
+
+    /// The core's request; `name_of` names an option in messages.
+    pub fn request(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<FreezeRequest<'_>> {
+        let graph = input(&self.graph);
+        let kind = describe(graph.name).kind;
+        let as_kind = |wanted| Some(graph).filter(|_| kind == wanted);
+        let mut tables = self.tables.iter().map(input);
+        Ok(FreezeRequest {
+            graph: as_kind(FileKind::Graph),
+            meta_graph: as_kind(FileKind::MetaGraph),
+            saver: None,
+            saved_model: as_kind(FileKind::SavedModel),
+            saved_model_tags: self.options.saved_model_tags(),
+            checkpoint: CheckpointFiles {
+                prefix: &self.prefix,
+                index: tables.next().unwrap_or(InputFile {
+                    name: "",
+                    bytes: &[],
+                }),
+                more_tables: tables.collect(),
+                shard_sizes: self.shard_sizes.clone(),
+            },
+            input_binary: None,
+            options: self.options.freeze_options(name_of)?,
+        })
+    }
+
+    /// These files with `tables` as the checkpoint's.
+    pub fn with_tables(self, tables: Vec<(String, Vec<u8>)>) -> Self {
+        DroppedFiles { tables, ..self }
+    }
+
+    /// The layout of the checkpoint given.
+    pub fn checkpoint_layout(&self) -> Result<CheckpointLayout> {
+        checkpoint_layout(&self.tables.iter().map(input).collect::<Vec<_>>())
+    }
+}
+
+/// How a checkpoint is laid out, from its `.index` or its V1 tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointLayout {
+    /// A V1 checkpoint (tables only, no `.index`).
+    pub v1: bool,
+    /// The `.data` shards the index declares (0 for V1).
+    pub num_shards: u32,
+    /// The tensors it holds.
+    pub tensors: usize,
+    /// The files it is made of besides the `.index`: its data shards, or its V1 tables.
+    pub files: Vec<String>,
+}
+
+/// The layout of the checkpoint whose `.index` (or whose V1 tables, the
+/// first one first) are `files`.
+pub fn checkpoint_layout(files: &[InputFile<'_>]) -> Result<CheckpointLayout> {
+    let first = files
+        .first()
+        .ok_or_else(|| Error::Usage("a checkpoint needs at least one file".into()))?;
+    if is_v1_table(first.bytes) {
+        let tables: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes)).collect();
+        let checkpoint = V1Checkpoint::parse(&tables)?;
+        let names = match parse_v1_table_name(first.name) {
+            Some((prefix, _, count)) => (0..count)
+                .map(|i| v1_table_name(prefix, i, count))
+                .collect(),
+            None => vec![first.name.to_owned()],
+        };
+        return Ok(CheckpointLayout {
+            v1: true,
+            num_shards: 0,
+            tensors: checkpoint.tensor_names().len(),
+            files: names,
+        });
+    }
+    let index = BundleIndex::parse(first.name, first.bytes)?;
+    let prefix = checkpoint_prefix(first.name);
+    let count = index.num_shards();
+    Ok(CheckpointLayout {
+        v1: false,
+        num_shards: count,
+        tensors: index.tensor_names().len(),
+        files: (0..count)
+            .map(|i| bundle::data_file_name(prefix, i, count))
+            .collect(),
+    })
+}
+
+impl CheckpointLayout {
+    /// `{"v1", "numShards", "tensors", "files"}`.
+    pub fn to_json(&self) -> String {
+        let files: Vec<String> = self.files.iter().map(|f| json_text(f)).collect();
+        format!(
+            "{{\"v1\":{},\"numShards\":{},\"tensors\":{},\"files\":[{}]}}",
+            self.v1,
+            self.num_shards,
+            self.tensors,
+            files.join(",")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// A JSON string literal.
+fn json_text(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}

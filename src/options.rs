@@ -1,0 +1,384 @@
+//! The options, in one table: TF's `freeze_graph` flags (tensorflow/python/tools/
+//! freeze_graph.py) and the ones added here. The CLI parses and documents its
+//! flags from [`OPTIONS`], the page fills its controls and writes its "same
+//! command" from the table's JSON, and both build [`FreezeOptions`] through
+//! [`OptionValues`].
+
+use crate::{Error, Result};
+
+mod text;
+
+pub use text::{parse_assignments, saved_model_tags, split_list, DEFAULT_SAVED_MODEL_TAGS};
+
+/// What an option's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// `true`/`false`/`1`/`0` in any case; bare on the command line means true.
+    Bool,
+    /// One word or number.
+    Text,
+    /// Comma-separated items.
+    List,
+    /// A file or folder.
+    Path,
+}
+
+impl ValueKind {
+    fn name(self) -> &'static str {
+        match self {
+            ValueKind::Bool => "bool",
+            ValueKind::Text => "text",
+            ValueKind::List => "list",
+            ValueKind::Path => "path",
+        }
+    }
+}
+
+/// The page's control for an option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageControl {
+    /// The control's element id.
+    pub id: &'static str,
+    /// Its label, which also names the option in the page's messages.
+    pub label: &'static str,
+}
+
+/// One option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionRow {
+    /// The flag, in TF's underscore style.
+    pub flag: &'static str,
+    /// Other spellings of the same flag.
+    pub aliases: &'static [&'static str],
+    /// TF 2.21's `freeze_graph` has this flag.
+    pub in_tf: bool,
+    /// What the value is.
+    pub kind: ValueKind,
+    /// The value's placeholder in the usage text (empty: none shown).
+    pub value_name: &'static str,
+    /// The value when the option is not given, as it would be typed.
+    pub default: &'static str,
+    /// One line for the usage text.
+    pub help: &'static str,
+    /// The page's control, if it has one.
+    pub page: Option<PageControl>,
+}
+
+const fn row(
+    flag: &'static str,
+    in_tf: bool,
+    kind: ValueKind,
+    value_name: &'static str,
+    default: &'static str,
+    help: &'static str,
+) -> OptionRow {
+    OptionRow {
+        flag,
+        aliases: &[],
+        in_tf,
+        kind,
+        value_name,
+        default,
+        help,
+        page: None,
+    }
+}
+
+const fn on_page(row: OptionRow, id: &'static str, label: &'static str) -> OptionRow {
+    OptionRow {
+        page: Some(PageControl { id, label }),
+        ..row
+    }
+}
+
+use ValueKind::{Bool, List, Path, Text};
+
+/// Every option, in the order the usage text and the page's command list them.
+pub const OPTIONS: &[OptionRow] = &[
+    row("input_graph", true, Path, "PATH", "", "GraphDef, binary (.pb) or text (.pbtxt)"),
+    row("input_meta_graph", true, Path, "PATH", "", "MetaGraphDef (.meta); frozen instead of --input_graph"),
+    row("input_binary", true, Bool, "BOOL", "false", "hint only: binary and text are both recognised"),
+    row("input_saver", true, Path, "PATH", "", "SaverDef, binary or text"),
+    row("input_saved_model_dir", true, Path, "DIR", "", "SavedModel folder (saved_model.pb + variables/)"),
+    on_page(
+        row("saved_model_tags", true, List, "TAGS", DEFAULT_SAVED_MODEL_TAGS, "tag set of the MetaGraphDef to freeze"),
+        "tags",
+        "SavedModel tags",
+    ),
+    row("input_checkpoint", true, Path, "PREFIX", "", "checkpoint prefix (model.ckpt-1000); the .index path works too"),
+    row("checkpoint_version", true, Text, "N", "2", "1 or 2; accepted for compatibility, reading detects the format"),
+    on_page(
+        row("output_node_names", true, List, "NAMES", "", "node names to keep (name or name:0); for a SavedModel, default: its serving signature's outputs"),
+        "outputs",
+        "Output nodes",
+    ),
+    row("output_graph", true, Path, "PATH", "", "where to write the frozen graph"),
+    on_page(row("clear_devices", true, Bool, "BOOL", "true", "blank node devices"), "clear-devices", "Clear devices"),
+    on_page(
+        row("variable_names_whitelist", true, List, "NAMES", "", "only freeze these variables"),
+        "whitelist",
+        "Only freeze these variables",
+    ),
+    on_page(
+        OptionRow {
+            aliases: &["variable_names_blacklist"],
+            ..row("variable_names_denylist", true, List, "NAMES", "", "keep these as variables")
+        },
+        "denylist",
+        "Keep these as variables",
+    ),
+    on_page(
+        row("initializer_nodes", true, List, "NAMES", "", "nodes TF runs after restoring; checked"),
+        "initializers",
+        "Initializer nodes",
+    ),
+    row("restore_op_name", true, Text, "NAME", "", "deprecated in TF; checked against the graph when given"),
+    row("filename_tensor_name", true, Text, "NAME", "", "deprecated in TF; checked against the graph when given"),
+    row("help", true, Bool, "", "false", "this text"),
+    on_page(
+        row("verify_checksums", false, Bool, "BOOL", "true", "check the crc32c of every frozen tensor"),
+        "verify",
+        "Verify checksums",
+    ),
+    on_page(
+        row("allow_over_2gb", false, Bool, "BOOL", "false", "write a graph over protobuf's 2 GiB limit (TF cannot load it)"),
+        "allow-over-2gb",
+        "Allow over 2 GiB",
+    ),
+    row("inspect", false, Bool, "", "false", "print a JSON report on stdout (suggested outputs, inputs, variables, problems) and freeze nothing"),
+    on_page(
+        row("fix_ref_ops", false, Bool, "", "false", "rewrite RefSwitch/Assign/AssignSub/AssignAdd into value ops"),
+        "fix-ref-ops",
+        "Fix reference ops",
+    ),
+    on_page(
+        row("placeholder_to_const", false, List, "LIST", "", "replace placeholders by constants: is_training=false,keep_prob=1.0"),
+        "placeholder-to-const",
+        "Replace placeholders by constants",
+    ),
+    on_page(
+        row("strip_training_nodes", false, Bool, "", "false", "bypass dropout, drop CheckNumerics"),
+        "strip-training",
+        "Strip training nodes",
+    ),
+    on_page(
+        row("input_queue_placeholder", false, Text, "NAME", "", "cut an input queue: its dequeue becomes placeholder NAME"),
+        "input-placeholder",
+        "Cut input queue at placeholder",
+    ),
+    on_page(
+        row("use_moving_averages", false, Bool, "", "false", "freeze ExponentialMovingAverage values where the checkpoint has them"),
+        "moving-averages",
+        "Use moving averages",
+    ),
+    row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
+];
+
+/// The row of `name`, a flag or one of its aliases.
+pub fn find(name: &str) -> Option<&'static OptionRow> {
+    OPTIONS
+        .iter()
+        .find(|row| row.flag == name || row.aliases.contains(&name))
+}
+
+/// A boolean as TF's flags are written, `flag` naming it in the message.
+pub fn parse_bool(flag: &str, value: &str) -> Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(Error::Usage(format!(
+            "--{flag} takes true or false (or 1/0), not '{value}'"
+        ))),
+    }
+}
+
+/// The table as JSON for the page: one object per row with `flag`,
+/// `aliases`, `inTf`, `kind`, `default`, `help` and `page` (`{id, label}` or null).
+pub fn table_json() -> String {
+    let rows: Vec<String> = OPTIONS.iter().map(row_json).collect();
+    format!("[{}]", rows.join(","))
+}
+
+fn row_json(row: &OptionRow) -> String {
+    let aliases: Vec<String> = row.aliases.iter().map(|a| json_text(a)).collect();
+    let page = row.page.map_or("null".to_owned(), |p| {
+        format!(
+            "{{\"id\":{},\"label\":{}}}",
+            json_text(p.id),
+            json_text(p.label)
+        )
+    });
+    format!(
+        "{{\"flag\":{},\"aliases\":[{}],\"inTf\":{},\"kind\":{},\"default\":{},\"help\":{},\"page\":{page}}}",
+        json_text(row.flag),
+        aliases.join(","),
+        row.in_tf,
+        json_text(row.kind.name()),
+        json_text(row.default),
+        json_text(row.help),
+    )
+}
+
+/// The options given, by flag; the table's defaults stand for the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptionValues {
+    given: Vec<(&'static str, String)>,
+}
+
+impl OptionValues {
+    /// Sets option `name` (a flag or an alias); a later value replaces an earlier one.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        let row = find(name).ok_or_else(|| Error::Usage(format!("unknown option '{name}'")))?;
+        if row.kind == Bool {
+            parse_bool(name, value)?;
+        }
+        // freeze_graph.py refuses other versions before reading anything.
+        if row.flag == "checkpoint_version" && value != "1" && value != "2" {
+            return Err(Error::Usage(format!(
+                "Invalid checkpoint version (must be '1' or '2'): {value}"
+            )));
+        }
+        self.given.retain(|(flag, _)| *flag != row.flag);
+        self.given.push((row.flag, value.to_owned()));
+        Ok(())
+    }
+
+    /// Values from `flag=value` items, as the page sends them.
+    pub fn from_pairs(pairs: &[String]) -> Result<Self> {
+        let mut values = OptionValues::default();
+        for pair in pairs {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            values.set(name, value)?;
+        }
+        Ok(values)
+    }
+
+    /// The value as given, if it was.
+    pub fn given(&self, flag: &str) -> Option<&str> {
+        self.given
+            .iter()
+            .find(|(f, _)| *f == flag)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value, given or default.
+    pub fn text(&self, flag: &str) -> &str {
+        self.given(flag)
+            .or_else(|| find(flag).map(|row| row.default))
+            .unwrap_or_default()
+    }
+
+    /// The value unless it is empty (a path or name that was not given).
+    pub fn non_empty(&self, flag: &str) -> Option<&str> {
+        Some(self.text(flag)).filter(|v| !v.is_empty())
+    }
+
+    /// A list's items, TF's way (see [`split_list`]).
+    pub fn list(&self, flag: &str) -> Vec<String> {
+        split_list(self.text(flag))
+    }
+
+    /// A boolean, given or default.
+    pub fn bool(&self, flag: &str) -> bool {
+        parse_bool(flag, self.text(flag)).unwrap_or(false)
+    }
+
+    /// A boolean, only if it was given.
+    pub fn given_bool(&self, flag: &str) -> Option<bool> {
+        self.given(flag).and_then(|v| parse_bool(flag, v).ok())
+    }
+
+    /// `--saved_model_tags`, defaulting to `serve`.
+    pub fn saved_model_tags(&self) -> Vec<String> {
+        saved_model_tags(self.text("saved_model_tags"))
+    }
+
+    /// The freeze parameters; `name_of` names an option in messages, as the
+    /// shell shows it (a flag or a control's label).
+    pub fn freeze_options(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<FreezeOptions> {
+        let optional = |flag: &str| Some(self.list(flag)).filter(|items| !items.is_empty());
+        let owned = |flag: &str| self.non_empty(flag).map(str::to_owned);
+        let placeholder_to_const =
+            parse_assignments(self.text("placeholder_to_const")).map_err(|err| {
+                let name = find("placeholder_to_const")
+                    .map(&name_of)
+                    .unwrap_or_default();
+                Error::Usage(format!("{name}: {err}"))
+            })?;
+        Ok(FreezeOptions {
+            output_node_names: self.list("output_node_names"),
+            clear_devices: self.bool("clear_devices"),
+            variable_names_whitelist: optional("variable_names_whitelist"),
+            variable_names_denylist: optional("variable_names_denylist"),
+            initializer_nodes: self.list("initializer_nodes"),
+            restore_op_name: owned("restore_op_name"),
+            filename_tensor_name: owned("filename_tensor_name"),
+            allow_over_2gb: self.bool("allow_over_2gb"),
+            fix_ref_ops: self.bool("fix_ref_ops"),
+            placeholder_to_const,
+            strip_training_nodes: self.bool("strip_training_nodes"),
+            input_placeholder: owned("input_queue_placeholder"),
+            use_moving_averages: self.bool("use_moving_averages"),
+        })
+    }
+}
+
+/// TF's `freeze_graph` parameters (TF 2.21 defaults in [`FreezeOptions::default`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreezeOptions {
+    /// Node names to keep, with what they need (`name`, `name:0` or `^name`).
+    pub output_node_names: Vec<String>,
+    /// Blank every node's device (TF's default: true).
+    pub clear_devices: bool,
+    /// Only these variables become constants (`None`: all).
+    pub variable_names_whitelist: Option<Vec<String>>,
+    /// These variables stay variables.
+    pub variable_names_denylist: Option<Vec<String>>,
+    /// Nodes TF would run after restoring; checked to exist.
+    pub initializer_nodes: Vec<String>,
+    /// Deprecated in TF; when given, must name a node of the graph.
+    pub restore_op_name: Option<String>,
+    /// Deprecated in TF; when given, must name a tensor of the graph.
+    pub filename_tensor_name: Option<String>,
+    /// Write a GraphDef over protobuf's 2 GiB limit instead of refusing.
+    pub allow_over_2gb: bool,
+    /// Rewrite ops that need a reference (`RefSwitch`, `Assign`, `AssignSub`,
+    /// `AssignAdd`) into their value forms, as users do by hand.
+    pub fix_ref_ops: bool,
+    /// Placeholders to replace by constants (`is_training=false`).
+    pub placeholder_to_const: Vec<(String, String)>,
+    /// Bypass dropout, drop `CheckNumerics`.
+    pub strip_training_nodes: bool,
+    /// Cut an input queue here: its dequeue becomes a placeholder of this name.
+    pub input_placeholder: Option<String>,
+    /// Freeze ExponentialMovingAverage shadow values where the checkpoint has them.
+    pub use_moving_averages: bool,
+}
+
+impl Default for FreezeOptions {
+    fn default() -> Self {
+        FreezeOptions {
+            output_node_names: Vec::new(),
+            clear_devices: true,
+            variable_names_whitelist: None,
+            variable_names_denylist: None,
+            initializer_nodes: Vec::new(),
+            restore_op_name: None,
+            filename_tensor_name: None,
+            allow_over_2gb: false,
+            fix_ref_ops: false,
+            placeholder_to_const: Vec::new(),
+            strip_training_nodes: false,
+            input_placeholder: None,
+            use_moving_averages: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// A JSON string literal.
+fn json_text(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use crate::bundle::{self, BundleIndex, V1Checkpoint, FULL_EXTENT};
 use crate::error::Result;
+use crate::input::CheckpointFiles;
 use crate::proto::{BundleEntryProto, TensorShapeProto};
-use crate::CheckpointFiles;
 
 /// A parsed checkpoint.
 #[derive(Debug, Clone)]

@@ -4,9 +4,10 @@
 //! folders and the page gets dropped files, and both ask here what they mean.
 
 use crate::bundle::{self, BundleIndex, Footer, V1Checkpoint};
+use crate::error::{Error, Result};
+use crate::input::{CheckpointFiles, FreezeRequest, InputFile};
 pub use crate::options::{saved_model_tags, DEFAULT_SAVED_MODEL_TAGS};
 use crate::options::{OptionRow, OptionValues};
-use crate::{CheckpointFiles, Error, FreezeRequest, InputFile, Result};
 
 /// The SavedModel protos a folder may hold, in the order TF's loader tries
 /// them (tensorflow/cc/saved_model/reader.cc).

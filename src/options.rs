@@ -4,7 +4,7 @@
 //! command" from the table's JSON, and both build [`FreezeOptions`] through
 //! [`OptionValues`].
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 mod text;
 

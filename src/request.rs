@@ -9,9 +9,10 @@ use crate::error::{Error, Result};
 use crate::freeze::{self, Prepared};
 use crate::graph::names::{node_name, resolve_output};
 use crate::graph::{self, Expect, LoadedGraph};
+use crate::input::FreezeRequest;
 use crate::inspect::{self, Report, SuggestedOutput};
+use crate::options::FreezeOptions;
 use crate::proto::{GraphDef, OpList};
-use crate::{FreezeOptions, FreezeRequest};
 
 /// Loads the inputs and decides the freeze; the shell then reads
 /// [`Prepared::reads`] and calls [`Prepared::finish`].
@@ -246,8 +247,8 @@ mod tests {
     use super::*;
     use crate::bundle::v1::tests::{current, floats, one, two_part_emb, v1_file};
     use crate::graph::test_graph::{graph, node, shape, with_attr};
+    use crate::input::{CheckpointFiles, InputFile};
     use crate::proto::{attr_value, DataType, TensorProto};
-    use crate::{CheckpointFiles, InputFile};
 
     fn variable(name: &str, dims: &[i64]) -> crate::proto::NodeDef {
         let typed = with_attr(

@@ -8,10 +8,11 @@ use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::graph::names::{node_name, suggestions};
 use crate::graph::ops::{is_assignment, is_variable};
+use crate::input::CheckpointFiles;
+use crate::options::FreezeOptions;
 use crate::plan::ContentRef;
 use crate::proto::{GraphDef, NodeDef};
 use crate::variables::should_convert;
-use crate::{CheckpointFiles, FreezeOptions};
 
 /// TF 2.21 ignores `--restore_op_name` and `--filename_tensor_name`; scripts
 /// pass TF's defaults for graphs that lack them, so a miss is only a warning.

@@ -17,11 +17,12 @@ use crate::error::{Error, Result};
 use crate::graph::ops::{is_placeholder, is_variable};
 use crate::graph::saver::{self, Source};
 use crate::graph::{refs, subgraph};
+use crate::input::CheckpointFiles;
+use crate::options::FreezeOptions;
 use crate::plan::{self, ContentRef, FrozenVariable, Plan, Summary};
 use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef, OpList, SaverDef};
 use crate::tensor;
 use crate::variables;
-use crate::{CheckpointFiles, FreezeOptions};
 
 mod checks;
 mod constants;

@@ -6,8 +6,8 @@ use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
 use crate::error::{Error, Result};
+use crate::input::InputFile;
 use crate::proto::{GraphDef, MetaGraphDef, SaverDef};
-use crate::InputFile;
 
 use super::{from_meta, Expect, GraphKind, LoadedGraph};
 

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use prost::Message;
 
 use crate::error::{Error, Result};
+use crate::input::InputFile;
 use crate::proto::{MetaGraphDef, SavedModel};
-use crate::InputFile;
 
 use super::load::parse_text;
 use super::names::node_name;

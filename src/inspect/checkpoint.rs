@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::checkpoint::Checkpoint;
 use crate::graph::saver::Source;
+use crate::options::FreezeOptions;
 use crate::variables::{self, Disagreement, NotFound};
-use crate::FreezeOptions;
 
 use super::graph_index::GraphIndex;
 use super::{problem, CheckpointVariable, Problem, ProblemKind};

@@ -25,9 +25,9 @@ use crate::graph::ops::{is_pipeline_source, is_placeholder, is_variable};
 use crate::graph::refs::{ref_inputs, Expecting};
 use crate::graph::saver;
 use crate::graph::LoadedGraph;
+use crate::options::FreezeOptions;
 use crate::proto::{GraphDef, NodeDef, OpDef, OpList};
 use crate::variables;
-use crate::FreezeOptions;
 
 use checkpoint::{check_variables, checkpoint_variables};
 use flags::Flags;

@@ -16,8 +16,8 @@ use crate::graph::attrs::type_attr;
 use crate::graph::names::suggestions;
 use crate::graph::ops::is_variable;
 use crate::graph::saver::Source;
+use crate::options::FreezeOptions;
 use crate::proto::{attr_value, GraphDef, NodeDef};
-use crate::FreezeOptions;
 
 pub use shadows::{moving_average_keys, use_moving_averages, use_shadows};
 

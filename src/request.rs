@@ -51,7 +51,10 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
 /// freezing (`--inspect`). A missing or unreadable checkpoint only leaves the
 /// variables out.
 pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<Report> {
-    let loaded = load_graphs(request, request.input_binary)?;
+    let mut loaded = load_graphs(request, request.input_binary)?;
+    // The cleanups change what the outputs need, so the report sees the graph
+    // the freeze would.
+    clean_before(&mut loaded.graph, &request.options)?;
     let checkpoint = Checkpoint::parse(&request.checkpoint).ok();
     let outputs: Vec<String> = request
         .options

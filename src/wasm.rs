@@ -7,7 +7,6 @@ use js_sys::{Array, Uint8Array, JSON};
 use wasm_bindgen::{prelude::*, JsCast};
 use web_sys::File;
 
-use crate::inspect::json_string;
 use crate::layout::{self, DroppedFiles, V1Sniff};
 use crate::options::{self, OptionRow, OptionValues};
 use crate::Segment;
@@ -138,7 +137,7 @@ fn segment(segment: &Segment) -> Result<JsValue, JsError> {
         Segment::Bytes(bytes) => Ok(Uint8Array::from(bytes.as_slice()).into()),
         Segment::Shard { shard, offset, len, crc32c, tensor } => parse_json(&format!(
             "{{\"shard\":{shard},\"offset\":{offset},\"len\":{len},\"crc32c\":{crc32c},\"tensor\":{}}}",
-            json_string(tensor)
+            serde_json::Value::from(tensor.as_str())
         )),
     }
 }

@@ -26,14 +26,16 @@ enum Store {
 }
 
 /// What the checkpoint stores under one name, or one slice of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored<'c> {
     /// The `DataType` number.
     pub dtype: i32,
     /// The dimensions of the value (of the slice, for a slice).
     pub dims: Vec<i64>,
     /// True when the tensor is stored as slices (a partitioned variable).
     pub sliced: bool,
+    /// The V2 entry that holds the value; V1 values are read from the tables.
+    pub entry: Option<&'c BundleEntryProto>,
 }
 
 /// One full tensor of the checkpoint, as a listing shows it.
@@ -110,12 +112,13 @@ impl Checkpoint {
     }
 
     /// The full tensor stored under `name`.
-    pub fn tensor(&self, name: &str) -> Option<Stored> {
+    pub fn tensor(&self, name: &str) -> Option<Stored<'_>> {
         match &self.store {
             Store::V2(index) => index.entry(name).map(|entry| Stored {
                 dtype: entry.dtype,
                 dims: dims(entry.shape.as_ref()),
                 sliced: !entry.slices.is_empty(),
+                entry: Some(entry),
             }),
             Store::V1(v1) => {
                 let (dtype, shape) = v1.dtype_and_shape(name)?;
@@ -124,6 +127,7 @@ impl Checkpoint {
                     dtype,
                     dims: dims(Some(&shape)),
                     sliced: !is_whole(&slices),
+                    entry: None,
                 })
             }
         }
@@ -145,13 +149,16 @@ impl Checkpoint {
     /// The slice of `name` with these extents, when the checkpoint can give it:
     /// a V2 bundle must store exactly that slice; a V1 table assembles any box
     /// of a tensor it holds (checked when read).
-    pub fn slice(&self, name: &str, extents: &[(i64, i64)]) -> Option<Stored> {
+    pub fn slice(&self, name: &str, extents: &[(i64, i64)]) -> Option<Stored<'_>> {
         match &self.store {
-            Store::V2(_) => self.slice_entry(name, extents).map(|entry| Stored {
-                dtype: entry.dtype,
-                dims: dims(entry.shape.as_ref()),
-                sliced: true,
-            }),
+            Store::V2(index) => index
+                .entry_raw(&bundle::slice_key(name, extents))
+                .map(|entry| Stored {
+                    dtype: entry.dtype,
+                    dims: dims(entry.shape.as_ref()),
+                    sliced: true,
+                    entry: Some(entry),
+                }),
             Store::V1(v1) => {
                 let (dtype, shape) = v1.dtype_and_shape(name)?;
                 let full = dims(Some(&shape));
@@ -167,14 +174,10 @@ impl Checkpoint {
                     dtype,
                     dims,
                     sliced: true,
+                    entry: None,
                 })
             }
         }
-    }
-
-    /// The V2 entry of one slice.
-    pub fn slice_entry(&self, name: &str, extents: &[(i64, i64)]) -> Option<&BundleEntryProto> {
-        self.bundle()?.entry_raw(&bundle::slice_key(name, extents))
     }
 
     /// Every full tensor with the bytes its values take.

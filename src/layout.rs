@@ -3,7 +3,10 @@
 //! SavedModel folder. Pure functions over names and bytes: the CLI lists
 //! folders and the page gets dropped files, and both ask here what they mean.
 
-use crate::bundle::{self, BundleIndex, Footer, V1Checkpoint};
+use serde::Serialize;
+
+use crate::bundle::{self, Footer};
+use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::input::{CheckpointFiles, FreezeRequest, InputFile};
 pub use crate::options::{saved_model_tags, DEFAULT_SAVED_MODEL_TAGS};
@@ -93,10 +96,8 @@ fn shard_of<'a>(prefix: &'a str, rest: &str) -> Option<(&'a str, u32, u32)> {
     Some((prefix, shard.parse().ok()?, count.parse().ok()?))
 }
 
-/// True if `bytes` is a V1 checkpoint table (a `SavedTensorSlices` header).
-pub fn is_v1_table(bytes: &[u8]) -> bool {
-    bundle::is_v1_table(bytes)
-}
+/// V1 tables are told by their header, as the checkpoint reader tells them.
+pub use crate::bundle::is_v1_table;
 
 /// What the last [`TAIL_LEN`] bytes of a file of `size` bytes say about it
 /// being a V1 table.
@@ -121,12 +122,15 @@ pub fn sniff_v1_tail(name: &str, size: u64, tail: &[u8]) -> V1Sniff {
     }
 }
 
-/// What a file is, by its name alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a file is, by its name alone; the page's names for the kinds are
+/// its JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum FileKind {
     /// A GraphDef, `.pb` or `.pbtxt`.
     Graph,
     /// A MetaGraphDef, `.meta`.
+    #[serde(rename = "meta")]
     MetaGraph,
     /// `saved_model.pb` or `saved_model.pbtxt`.
     SavedModel,
@@ -138,21 +142,6 @@ pub enum FileKind {
     Ignored,
     /// Anything else; it may be a V1 table, which only its bytes tell.
     Other,
-}
-
-impl FileKind {
-    /// The page's name of the kind.
-    pub fn name(self) -> &'static str {
-        match self {
-            FileKind::Graph => "graph",
-            FileKind::MetaGraph => "meta",
-            FileKind::SavedModel => "savedModel",
-            FileKind::Index => "index",
-            FileKind::Data => "data",
-            FileKind::Ignored => "ignored",
-            FileKind::Other => "other",
-        }
-    }
 }
 
 /// A file name read as part of a checkpoint or graph.
@@ -216,21 +205,44 @@ impl FileName<'_> {
     /// `{"kind", "prefix", "shard", "count", "savedModelVariables"}`; the last
     /// is true for the checkpoint a SavedModel keeps in `variables/`.
     pub fn to_json(&self) -> String {
-        format!(
-            "{{\"kind\":{},\"prefix\":{},\"shard\":{},\"count\":{},\"savedModelVariables\":{}}}",
-            json_text(self.kind.name()),
-            json_text(self.prefix),
-            self.shard,
-            self.count,
-            self.prefix == SAVED_MODEL_VARIABLES
-        )
+        json(&self.described())
     }
+
+    fn described(&self) -> Described<'_> {
+        Described {
+            kind: self.kind,
+            prefix: self.prefix,
+            shard: self.shard,
+            count: self.count,
+            saved_model_variables: self.prefix == SAVED_MODEL_VARIABLES,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Described<'a> {
+    kind: FileKind,
+    prefix: &'a str,
+    shard: u32,
+    count: u32,
+    saved_model_variables: bool,
 }
 
 /// [`FileName::to_json`] of each name, as one JSON array.
 pub fn describe_json(names: &[String]) -> String {
-    let described: Vec<String> = names.iter().map(|n| describe(n).to_json()).collect();
-    format!("[{}]", described.join(","))
+    let described: Vec<FileName<'_>> = names.iter().map(|n| describe(n)).collect();
+    json(
+        &described
+            .iter()
+            .map(FileName::described)
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn json(value: &impl Serialize) -> String {
+    // Serialising strings, numbers and booleans cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Files given without flags, as the page gets them: one graph, read as its
@@ -308,7 +320,8 @@ impl DroppedFiles {
 }
 
 /// How a checkpoint is laid out, from its `.index` or its V1 tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckpointLayout {
     /// A V1 checkpoint (tables only, no `.index`).
     pub v1: bool,
@@ -323,56 +336,43 @@ pub struct CheckpointLayout {
 /// The layout of the checkpoint whose `.index` (or whose V1 tables, the
 /// first one first) are `files`.
 pub fn checkpoint_layout(files: &[InputFile<'_>]) -> Result<CheckpointLayout> {
-    let first = files
-        .first()
+    let (first, rest) = files
+        .split_first()
         .ok_or_else(|| Error::Usage("a checkpoint needs at least one file".into()))?;
-    if is_v1_table(first.bytes) {
-        let tables: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes)).collect();
-        let checkpoint = V1Checkpoint::parse(&tables)?;
-        let names = match parse_v1_table_name(first.name) {
-            Some((prefix, _, count)) => (0..count)
-                .map(|i| v1_table_name(prefix, i, count))
+    let checkpoint = Checkpoint::parse(&CheckpointFiles {
+        prefix: checkpoint_prefix(first.name),
+        index: *first,
+        more_tables: rest.to_vec(),
+        shard_sizes: Vec::new(),
+    })?;
+    let count = checkpoint.num_shards();
+    let files = if checkpoint.v1().is_some() {
+        match parse_v1_table_name(first.name) {
+            Some((prefix, _, tables)) => (0..tables)
+                .map(|i| v1_table_name(prefix, i, tables))
                 .collect(),
             None => vec![first.name.to_owned()],
-        };
-        return Ok(CheckpointLayout {
-            v1: true,
-            num_shards: 0,
-            tensors: checkpoint.tensor_names().len(),
-            files: names,
-        });
-    }
-    let index = BundleIndex::parse(first.name, first.bytes)?;
-    let prefix = checkpoint_prefix(first.name);
-    let count = index.num_shards();
-    Ok(CheckpointLayout {
-        v1: false,
-        num_shards: count,
-        tensors: index.tensor_names().len(),
-        files: (0..count)
+        }
+    } else {
+        let prefix = checkpoint_prefix(first.name);
+        (0..count)
             .map(|i| bundle::data_file_name(prefix, i, count))
-            .collect(),
+            .collect()
+    };
+    Ok(CheckpointLayout {
+        v1: checkpoint.v1().is_some(),
+        num_shards: count,
+        tensors: checkpoint.tensor_names().len(),
+        files,
     })
 }
 
 impl CheckpointLayout {
     /// `{"v1", "numShards", "tensors", "files"}`.
     pub fn to_json(&self) -> String {
-        let files: Vec<String> = self.files.iter().map(|f| json_text(f)).collect();
-        format!(
-            "{{\"v1\":{},\"numShards\":{},\"tensors\":{},\"files\":[{}]}}",
-            self.v1,
-            self.num_shards,
-            self.tensors,
-            files.join(",")
-        )
+        json(self)
     }
 }
 
 #[cfg(test)]
 mod tests;
-
-/// A JSON string literal.
-fn json_text(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
-}

@@ -4,6 +4,8 @@
 //! command" from the table's JSON, and both build [`FreezeOptions`] through
 //! [`OptionValues`].
 
+use serde::Serialize;
+
 use crate::error::{Error, Result};
 
 mod text;
@@ -11,7 +13,8 @@ mod text;
 pub use text::{parse_assignments, saved_model_tags, split_list, DEFAULT_SAVED_MODEL_TAGS};
 
 /// What an option's value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ValueKind {
     /// `true`/`false`/`1`/`0` in any case; bare on the command line means true.
     Bool,
@@ -23,19 +26,8 @@ pub enum ValueKind {
     Path,
 }
 
-impl ValueKind {
-    fn name(self) -> &'static str {
-        match self {
-            ValueKind::Bool => "bool",
-            ValueKind::Text => "text",
-            ValueKind::List => "list",
-            ValueKind::Path => "path",
-        }
-    }
-}
-
 /// The page's control for an option.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PageControl {
     /// The control's element id.
     pub id: &'static str,
@@ -43,8 +35,10 @@ pub struct PageControl {
     pub label: &'static str,
 }
 
-/// One option.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One option; its JSON (for the page) has `flag`, `aliases`, `inTf`, `kind`,
+/// `default`, `help` and `page` (`{id, label}` or null).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OptionRow {
     /// The flag, in TF's underscore style.
     pub flag: &'static str,
@@ -55,6 +49,7 @@ pub struct OptionRow {
     /// What the value is.
     pub kind: ValueKind,
     /// The value's placeholder in the usage text (empty: none shown).
+    #[serde(skip)]
     pub value_name: &'static str,
     /// The value when the option is not given, as it would be typed.
     pub default: &'static str,
@@ -192,31 +187,10 @@ pub fn parse_bool(flag: &str, value: &str) -> Result<bool> {
     }
 }
 
-/// The table as JSON for the page: one object per row with `flag`,
-/// `aliases`, `inTf`, `kind`, `default`, `help` and `page` (`{id, label}` or null).
+/// The table as JSON for the page, one object per row (see [`OptionRow`]).
 pub fn table_json() -> String {
-    let rows: Vec<String> = OPTIONS.iter().map(row_json).collect();
-    format!("[{}]", rows.join(","))
-}
-
-fn row_json(row: &OptionRow) -> String {
-    let aliases: Vec<String> = row.aliases.iter().map(|a| json_text(a)).collect();
-    let page = row.page.map_or("null".to_owned(), |p| {
-        format!(
-            "{{\"id\":{},\"label\":{}}}",
-            json_text(p.id),
-            json_text(p.label)
-        )
-    });
-    format!(
-        "{{\"flag\":{},\"aliases\":[{}],\"inTf\":{},\"kind\":{},\"default\":{},\"help\":{},\"page\":{page}}}",
-        json_text(row.flag),
-        aliases.join(","),
-        row.in_tf,
-        json_text(row.kind.name()),
-        json_text(row.default),
-        json_text(row.help),
-    )
+    // Serialising static strings and booleans cannot fail.
+    serde_json::to_string(OPTIONS).unwrap_or_default()
 }
 
 /// The options given, by flag; the table's defaults stand for the others.
@@ -377,8 +351,3 @@ impl Default for FreezeOptions {
 
 #[cfg(test)]
 mod tests;
-
-/// A JSON string literal.
-fn json_text(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
-}

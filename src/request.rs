@@ -12,28 +12,23 @@ use crate::graph::{self, Expect, LoadedGraph};
 use crate::input::FreezeRequest;
 use crate::inspect::{self, Report, SuggestedOutput};
 use crate::options::FreezeOptions;
-use crate::proto::{GraphDef, OpList};
+use crate::proto::GraphDef;
 
 /// Loads the inputs and decides the freeze; the shell then reads
 /// [`Prepared::reads`] and calls [`Prepared::finish`].
 pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
     let options = &request.options;
-    let mut loaded = load_graphs(request, request.input_binary)?;
+    let mut loaded = load_graphs(request)?;
     let mut warnings = Vec::new();
-    let saver_def = match request.saver {
-        Some(file) => Some(graph::load_saver(file)?),
-        None => loaded.saver_def.clone(),
-    };
     // TF freezes the graph its import has completed with attr defaults.
     graph::op_defaults::add_defaults(&mut loaded.graph);
     let input_nodes = loaded.graph.node.len();
     let changes = clean_before(&mut loaded.graph, options)?;
     let outputs = output_names(options, &loaded, &mut warnings)?;
-    let op_list = stripped_op_list(&loaded).cloned();
     let mut prepared = freeze::prepare(freeze::Input {
-        graph: loaded.graph,
+        graph: std::mem::take(&mut loaded.graph),
         input_nodes,
-        saver_def: saver_def.as_ref(),
+        saver_def: loaded.saver_def.as_ref(),
         outputs,
         files: &request.checkpoint,
         options,
@@ -43,7 +38,7 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
     if options.fix_ref_ops {
         prepared.rewrite(cleanup::fix_ref_ops);
     }
-    prepared.warn_ref_inputs(op_list.as_ref());
+    prepared.warn_ref_inputs(loaded.stripped_op_list());
     Ok(prepared)
 }
 
@@ -51,7 +46,7 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
 /// freezing (`--inspect`). A missing or unreadable checkpoint only leaves the
 /// variables out.
 pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<Report> {
-    let mut loaded = load_graphs(request, request.input_binary)?;
+    let mut loaded = load_graphs(request)?;
     // The cleanups change what the outputs need, so the report sees the graph
     // the freeze would.
     clean_before(&mut loaded.graph, &request.options)?;
@@ -84,14 +79,6 @@ pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<Report> {
         signature_first(&loaded, &mut report);
     }
     Ok(report)
-}
-
-fn stripped_op_list(loaded: &LoadedGraph) -> Option<&OpList> {
-    loaded
-        .meta_graph
-        .as_ref()
-        .and_then(|m| m.meta_info_def.as_ref())
-        .and_then(|i| i.stripped_op_list.as_ref())
 }
 
 /// The opt-in cleanups that change what the outputs need, so they run
@@ -155,26 +142,31 @@ fn signature_first(loaded: &LoadedGraph, report: &mut Report) {
     }
 }
 
-fn load_graphs(request: &FreezeRequest<'_>, binary_hint: Option<bool>) -> Result<LoadedGraph> {
+/// The graph the request names, with the saver of `--input_saver` in place
+/// of the meta graph's own when one is given.
+fn load_graphs(request: &FreezeRequest<'_>) -> Result<LoadedGraph> {
+    let hint = request.input_binary;
     // With a meta graph, TF freezes the meta graph's GraphDef; `--input_graph`
     // is only imported, so it must still parse.
     let graph = request
         .graph
-        .map(|file| graph::load(file, Expect::GraphDef, binary_hint))
+        .map(|file| graph::load(file, Expect::GraphDef, hint))
         .transpose()?;
-    if let Some(file) = request.meta_graph {
-        return graph::load(file, Expect::MetaGraphDef, binary_hint);
+    let mut loaded = if let Some(file) = request.meta_graph {
+        graph::load(file, Expect::MetaGraphDef, hint)?
+    } else if let Some(file) = request.saved_model {
+        graph::load_saved_model(file, &request.saved_model_tags)?
+    } else {
+        graph.ok_or_else(|| Error::Usage(NO_GRAPH.into()))?
+    };
+    if let Some(file) = request.saver {
+        loaded.saver_def = Some(graph::load_saver(file)?);
     }
-    if let Some(file) = request.saved_model {
-        return graph::load_saved_model(file, &request.saved_model_tags);
-    }
-    graph.ok_or_else(|| {
-        Error::Usage(
-            "give a graph: --input_graph (.pb/.pbtxt), --input_meta_graph (.meta) or --input_saved_model_dir"
-                .into(),
-        )
-    })
+    Ok(loaded)
 }
+
+const NO_GRAPH: &str =
+    "give a graph: --input_graph (.pb/.pbtxt), --input_meta_graph (.meta) or --input_saved_model_dir";
 
 /// The error for a checkpoint given without any graph. A TF2 object-based
 /// checkpoint (`tf.train.Checkpoint`, Keras `save_weights`) never had one.
@@ -190,9 +182,7 @@ pub fn no_graph_error(index_name: &str, index_bytes: &[u8]) -> Error {
              (--input_saved_model_dir)"
         ))
     } else {
-        Error::Usage(
-            "give a graph: --input_graph (.pb/.pbtxt), --input_meta_graph (.meta) or --input_saved_model_dir".into(),
-        )
+        Error::Usage(NO_GRAPH.into())
     }
 }
 

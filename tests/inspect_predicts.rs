@@ -12,7 +12,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{fixture, fixtures_dir, flags};
+use common::{fixture, fixtures_dir, flags, realworld, saved_model_args};
 
 /// Runs `--inspect` and the freeze with `args`; `None` when the freeze refuses
 /// (then there is nothing to predict), else the two sets of tensor names.
@@ -115,23 +115,6 @@ fn inspect_predicts_the_freeze_on_every_fixture() {
     assert!(compared >= 20, "only {compared} fixture runs compared");
 }
 
-/// The shared real-world test data: `TF_FREEZE_REALWORLD`, else `../shared/realworld`.
-fn realworld() -> Option<PathBuf> {
-    let dir = std::env::var_os("TF_FREEZE_REALWORLD").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: real-world checkpoints not found at {} (set TF_FREEZE_REALWORLD)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("JSON")
 }
@@ -171,16 +154,9 @@ fn inspect_predicts_the_freeze_on_real_checkpoints() {
     let expected =
         json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/saved_models/expected.json"));
     for case in expected["saved_models"].as_array().expect("list") {
-        let folder = root.join(case["folder"].as_str().expect("folder"));
-        let mut args = vec![format!("--input_saved_model_dir={}", folder.display())];
-        args.extend(
-            case["flags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f.as_str().map(str::to_owned)),
-        );
-        assert_predicts(&folder.display().to_string(), &args, &mut compared);
+        let args = saved_model_args(&root, case);
+        let what = case["folder"].as_str().expect("folder");
+        assert_predicts(what, &args, &mut compared);
     }
     assert!(compared >= 12, "only {compared} real runs compared");
 }

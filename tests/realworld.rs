@@ -12,30 +12,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use prost::Message;
 use serde_json::Value;
 use tf_freeze::proto::{attr_value, GraphDef, NodeDef, TensorProto};
 
-/// The `realworld/` folder: `TF_FREEZE_REALWORLD`, else `../shared/realworld`
-/// beside the project; `None` (after saying so) when it does not exist.
-fn realworld() -> Option<PathBuf> {
-    let dir = std::env::var_os("TF_FREEZE_REALWORLD").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: real-world checkpoints not found at {} (set TF_FREEZE_REALWORLD)",
-            dir.display()
-        );
-        None
-    }
-}
+mod common;
+use common::realworld;
 
 /// Every record, by name, sorted.
 fn records() -> Vec<(String, Value)> {

@@ -5,26 +5,13 @@
 // Integration tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-/// The shared real-world test data: `TF_FREEZE_REALWORLD`, else `../shared/realworld`.
-fn realworld() -> Option<PathBuf> {
-    let dir = std::env::var_os("TF_FREEZE_REALWORLD")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: real-world test data not found at {} (set TF_FREEZE_REALWORLD)",
-            dir.display()
-        );
-        None
-    }
-}
+mod common;
+use common::{realworld, saved_model_args};
 
 #[test]
 fn real_saved_models_freeze_to_the_tf_verified_output() {
@@ -42,17 +29,8 @@ fn real_saved_models_freeze_to_the_tf_verified_output() {
         let folder = root.join(case["folder"].as_str().expect("folder"));
         let dir = tempfile::tempdir().expect("temp");
         let out = dir.path().join("frozen.pb");
-        let mut args = vec![
-            format!("--input_saved_model_dir={}", folder.display()),
-            format!("--output_graph={}", out.display()),
-        ];
-        args.extend(
-            case["flags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f.as_str().map(str::to_owned)),
-        );
+        let mut args = saved_model_args(&root, case);
+        args.push(format!("--output_graph={}", out.display()));
         let run = Command::new(env!("CARGO_BIN_EXE_freeze_graph"))
             .args(&args)
             .output()

@@ -7,12 +7,12 @@ use crate::bundle;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::graph::names::{node_name, suggestions};
-use crate::graph::ops::{is_assignment, is_variable};
+use crate::graph::ops::is_assignment;
 use crate::input::CheckpointFiles;
 use crate::options::FreezeOptions;
 use crate::plan::ContentRef;
 use crate::proto::{GraphDef, NodeDef};
-use crate::variables::should_convert;
+use crate::variables;
 
 /// TF 2.21 ignores `--restore_op_name` and `--filename_tensor_name`; scripts
 /// pass TF's defaults for graphs that lack them, so a miss is only a warning.
@@ -44,11 +44,8 @@ pub(super) fn check_initializers(
     options: &FreezeOptions,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let frozen: HashSet<&str> = extracted
-        .node
-        .iter()
-        .filter(|n| is_variable(&n.op) && should_convert(&n.name, options))
-        .map(|n| n.name.as_str())
+    let frozen: HashSet<&str> = variables::to_convert(extracted, options)
+        .map(|(_, n)| n.name.as_str())
         .collect();
     let by_name: HashMap<&str, &NodeDef> =
         graph.node.iter().map(|n| (n.name.as_str(), n)).collect();

@@ -2,12 +2,14 @@
 //! name), checked against the graph, and turned into a Const whose value is
 //! either filled now or left in its `.data` shard for the plan.
 
-use crate::bundle::{self, V1Checkpoint, V1Value};
+use crate::bundle::{self, V1Value};
 use crate::dtype::dtype_text;
 use crate::error::{Error, Result};
 use crate::graph::attrs::{tensor_attr, type_value};
 use crate::plan::{ContentRef, FrozenVariable};
-use crate::proto::{tensor_shape_proto, BundleEntryProto, DataType, NodeDef, TensorShapeProto};
+use crate::proto::{
+    tensor_shape_proto, BundleEntryProto, DataType, NodeDef, TensorProto, TensorShapeProto,
+};
 use crate::tensor;
 use crate::variables::{self, Located};
 
@@ -17,13 +19,7 @@ use super::{DataRange, Fill, Freezer, Pending};
 impl<'a> Freezer<'a, '_> {
     /// Replaces variable node `index` by a Const holding `value`: only name,
     /// `dtype` and `value`, as TF's `_VarHandle` conversion leaves it.
-    fn install_const(
-        &mut self,
-        index: usize,
-        node: &NodeDef,
-        dtype: i32,
-        value: crate::proto::TensorProto,
-    ) {
+    fn install_const(&mut self, index: usize, node: &NodeDef, dtype: i32, value: TensorProto) {
         let mut constant = NodeDef {
             name: node.name.clone(),
             op: "Const".into(),
@@ -57,29 +53,28 @@ impl<'a> Freezer<'a, '_> {
         variables::check(&node, file, &located).map_err(|(_, err)| err)?;
         let key = located.key();
         let shape = shape_proto(&located.stored.dims);
-        if let Some(v1) = self.checkpoint.v1() {
-            return self.freeze_from_v1(v1, index, &node, &located, shape);
-        }
-        let entry = match &located.extents {
-            Some(extents) => self.checkpoint.slice_entry(&located.tensor, extents),
-            None => self
-                .checkpoint
-                .bundle()
-                .and_then(|b| b.entry(&located.tensor)),
-        }
-        .ok_or_else(|| Error::mismatch(&node.name, format!("checkpoint entry '{key}' vanished")))?;
         let elements = bundle::num_elements(&shape)
             .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
-        let fill = self.plan_fill(&key, entry, dtype, elements)?;
-        self.frozen.push(frozen_variable(
-            &node.name,
-            &key,
-            dtype,
-            &shape,
-            u64::try_from(entry.size).unwrap_or(0),
-        ));
-
-        self.install_const(index, &node, dtype, tensor::header(dtype, &shape));
+        let (value, fill, bytes) = match located.stored.entry {
+            Some(entry) => (
+                tensor::header(dtype, &shape),
+                self.plan_fill(&key, entry, dtype, elements)?,
+                u64::try_from(entry.size).unwrap_or(0),
+            ),
+            // A V1 checkpoint's values are in its tables, so the Const is
+            // complete right away (TF converts them through numpy with the
+            // same encoding).
+            None => (
+                self.v1_value(&located, &key, dtype, &shape, elements)?,
+                Fill::Empty,
+                bundle::element_size(dtype)
+                    .and_then(|size| size.checked_mul(elements))
+                    .unwrap_or(0),
+            ),
+        };
+        self.frozen
+            .push(frozen_variable(&node.name, &key, dtype, &shape, bytes));
+        self.install_const(index, &node, dtype, value);
         self.pending.push(Pending {
             node: index,
             key,
@@ -88,41 +83,29 @@ impl<'a> Freezer<'a, '_> {
         Ok((node.name, Value { dtype, shape }))
     }
 
-    /// A V1 checkpoint's values are in its table, so the Const is complete
-    /// right away (TF converts them through numpy with the same encoding).
-    fn freeze_from_v1(
-        &mut self,
-        v1: &V1Checkpoint,
-        index: usize,
-        node: &NodeDef,
-        located: &Located,
-        shape: TensorShapeProto,
-    ) -> Result<(String, Value)> {
-        let dtype = located.stored.dtype;
-        let key = located.key();
-        let elements = bundle::num_elements(&shape)
-            .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
-        let mut value = tensor::header(dtype, &shape);
-        let bytes = bundle::element_size(dtype)
-            .and_then(|size| size.checked_mul(elements))
-            .unwrap_or(0);
-        self.frozen
-            .push(frozen_variable(&node.name, &key, dtype, &shape, bytes));
+    /// The value of a variable stored in V1 tables, read and assembled.
+    fn v1_value(
+        &self,
+        located: &Located<'_>,
+        key: &str,
+        dtype: i32,
+        shape: &TensorShapeProto,
+        elements: u64,
+    ) -> Result<TensorProto> {
+        let v1 = self
+            .checkpoint
+            .v1()
+            .ok_or_else(|| Error::mismatch(key, "the checkpoint has no V1 tables to read"))?;
+        let mut value = tensor::header(dtype, shape);
         match v1.read(&located.tensor, located.extents.as_deref())? {
-            V1Value::Raw(bytes) if elements == 0 => drop(bytes),
+            V1Value::Raw(_) if elements == 0 => {}
             V1Value::Raw(bytes) if tensor::uses_tensor_content(dtype, elements) => {
                 value.tensor_content = bytes;
             }
-            V1Value::Raw(bytes) => tensor::fill_typed(&mut value, &bytes, &key)?,
+            V1Value::Raw(bytes) => tensor::fill_typed(&mut value, &bytes, key)?,
             V1Value::Strings(strings) => value.string_val = strings,
         }
-        self.install_const(index, node, dtype, value);
-        self.pending.push(Pending {
-            node: index,
-            key,
-            fill: Fill::Empty,
-        });
-        Ok((node.name.clone(), Value { dtype, shape }))
+        Ok(value)
     }
 
     fn plan_fill(

@@ -314,7 +314,9 @@ struct Freezer<'a, 'f> {
 
 impl Freezer<'_, '_> {
     fn convert_all(&mut self, options: &FreezeOptions) -> Result<()> {
-        let variables = variables::to_convert(&self.graph, options);
+        let variables: Vec<usize> = variables::to_convert(&self.graph, options)
+            .map(|(i, _)| i)
+            .collect();
         let original = self.graph.library.clone().unwrap_or_default();
         let mut library = Library::new(original.function.clone());
         let consumers = propagate::consumers(&self.graph.node);

@@ -18,7 +18,7 @@ pub mod subgraph;
 #[cfg(test)]
 pub(crate) mod test_graph;
 
-use crate::proto::{GraphDef, MetaGraphDef, SaverDef};
+use crate::proto::{GraphDef, MetaGraphDef, OpList, SaverDef};
 
 pub use load::{load, load_saver, parse_text};
 pub use saved_model::{load_saved_model, output_nodes, signature_outputs};
@@ -62,6 +62,16 @@ pub struct LoadedGraph {
     pub meta_graph: Option<MetaGraphDef>,
     /// How the file was recognised.
     pub kind: GraphKind,
+}
+
+impl LoadedGraph {
+    /// The op definitions a `.meta` carries (`meta_info_def.stripped_op_list`).
+    pub fn stripped_op_list(&self) -> Option<&OpList> {
+        self.meta_graph
+            .as_ref()
+            .and_then(|m| m.meta_info_def.as_ref())
+            .and_then(|i| i.stripped_op_list.as_ref())
+    }
 }
 
 /// Which message a file is expected to hold.

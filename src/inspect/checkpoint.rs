@@ -61,16 +61,13 @@ pub(super) fn check_variables(
             Ok(()) => {
                 used.frozen.insert(located.tensor);
             }
-            Err((Disagreement::Dtype, err)) => problems.push(problem(
-                ProblemKind::DtypeMismatch,
-                &node.name,
-                err.to_string(),
-            )),
-            Err((Disagreement::Shape, err)) => problems.push(problem(
-                ProblemKind::ShapeMismatch,
-                &node.name,
-                err.to_string(),
-            )),
+            Err((disagreement, err)) => {
+                let kind = match disagreement {
+                    Disagreement::Dtype => ProblemKind::DtypeMismatch,
+                    Disagreement::Shape => ProblemKind::ShapeMismatch,
+                };
+                problems.push(problem(kind, &node.name, err.to_string()));
+            }
         }
     }
     used

@@ -167,7 +167,7 @@ pub fn inspect(
     options: &FreezeOptions,
 ) -> Report {
     let g = &graph.graph;
-    let op_list = stripped_op_list(graph);
+    let op_list = graph.stripped_op_list();
     let ix = GraphIndex::new(g);
     let flags = Flags::new(&ix);
     let ranked = rank(&ix, &flags);
@@ -264,14 +264,6 @@ pub fn ref_input_problems(frozen: &GraphDef, op_list: Option<&OpList>) -> Vec<Pr
         .into_iter()
         .map(|r| problem(ProblemKind::RefInput, &r.node, r.message))
         .collect()
-}
-
-fn stripped_op_list(graph: &LoadedGraph) -> Option<&OpList> {
-    graph
-        .meta_graph
-        .as_ref()
-        .and_then(|m| m.meta_info_def.as_ref())
-        .and_then(|m| m.stripped_op_list.as_ref())
 }
 
 fn graph_inputs(

@@ -22,17 +22,17 @@ use crate::proto::{attr_value, GraphDef, NodeDef};
 pub use shadows::{moving_average_keys, use_moving_averages, use_shadows};
 
 /// Where a variable's value is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<'c> {
     /// The full tensor's name in the checkpoint.
     pub tensor: String,
     /// The slice of it the variable holds, `None` for the whole tensor.
     pub extents: Option<Vec<(i64, i64)>>,
     /// The stored dtype and the value's dimensions.
-    pub stored: Stored,
+    pub stored: Stored<'c>,
 }
 
-impl Located {
+impl Located<'_> {
     /// The key as reports show it: the tensor's name, or `name[0,5:-]` for a slice.
     pub fn key(&self) -> String {
         match &self.extents {
@@ -63,12 +63,12 @@ pub enum NotFound {
 
 /// Finds variable `node`'s value. `near` asks for the nearest stored name of
 /// a missing key, which costs an edit distance per stored name.
-pub fn locate(
-    checkpoint: &Checkpoint,
+pub fn locate<'c>(
+    checkpoint: &'c Checkpoint,
     sources: &HashMap<String, Source>,
     node: &NodeDef,
     near: bool,
-) -> Result<Located, NotFound> {
+) -> Result<Located<'c>, NotFound> {
     let source = sources.get(&node.name);
     let key = source.map_or(node.name.as_str(), |s| s.key.as_str());
     if let Some(slice) = source.and_then(|s| s.slice.as_ref()) {
@@ -112,7 +112,7 @@ pub fn locate(
 
 /// `emb/part_1` with no saver: the second stored slice of `emb`, slices
 /// ordered by where they start (TF itself refuses these graphs).
-fn part_by_name(checkpoint: &Checkpoint, name: &str) -> Option<Located> {
+fn part_by_name<'c>(checkpoint: &'c Checkpoint, name: &str) -> Option<Located<'c>> {
     let (full, part) = name.rsplit_once("/part_")?;
     let part: usize = part.parse().ok()?;
     let extents = checkpoint.slices(full).into_iter().nth(part)?;
@@ -155,8 +155,11 @@ pub enum Disagreement {
 
 /// The checkpoint's dtype and shape for a variable must be the graph's. The
 /// shape is checked when the variable declares a fully known one.
-pub fn check(node: &NodeDef, file: &str, located: &Located) -> Result<(), (Disagreement, Error)> {
-    let key = located.key();
+pub fn check(
+    node: &NodeDef,
+    file: &str,
+    located: &Located<'_>,
+) -> Result<(), (Disagreement, Error)> {
     let stored = &located.stored;
     let dtype = variable_dtype(node).map_err(|e| (Disagreement::Dtype, e))?;
     if stored.dtype != dtype {
@@ -165,8 +168,9 @@ pub fn check(node: &NodeDef, file: &str, located: &Located) -> Result<(), (Disag
             Error::mismatch(
                 &node.name,
                 format!(
-                    "the variable is {} but checkpoint entry '{key}' in {file} is {}",
+                    "the variable is {} but checkpoint entry '{}' in {file} is {}",
                     dtype_text(dtype),
+                    located.key(),
                     dtype_text(stored.dtype)
                 ),
             ),
@@ -181,7 +185,8 @@ pub fn check(node: &NodeDef, file: &str, located: &Located) -> Result<(), (Disag
             return Err((Disagreement::Shape, Error::mismatch(
                 &node.name,
                 format!(
-                    "the variable has shape {declared:?} but checkpoint entry '{key}' in {file} has shape {:?}",
+                    "the variable has shape {declared:?} but checkpoint entry '{}' in {file} has shape {:?}",
+                    located.key(),
                     stored.dims
                 ),
             )));
@@ -209,13 +214,14 @@ pub fn should_convert(name: &str, options: &FreezeOptions) -> bool {
     allowed && !denied
 }
 
-/// The variables of `graph` the options let become constants, by index.
-pub fn to_convert(graph: &GraphDef, options: &FreezeOptions) -> Vec<usize> {
+/// The variables of `graph` the options let become constants, with their index.
+pub fn to_convert<'g>(
+    graph: &'g GraphDef,
+    options: &'g FreezeOptions,
+) -> impl Iterator<Item = (usize, &'g NodeDef)> {
     graph
         .node
         .iter()
         .enumerate()
         .filter(|(_, n)| is_variable(&n.op) && should_convert(&n.name, options))
-        .map(|(i, _)| i)
-        .collect()
 }

@@ -103,3 +103,35 @@ pub fn assert_same_bytes(what: &str, ours: &[u8], golden: &[u8]) {
         );
     }
 }
+
+/// The shared real-world test data: `TF_FREEZE_REALWORLD`, else `../shared/realworld`.
+pub fn realworld() -> Option<PathBuf> {
+    let dir = std::env::var_os("TF_FREEZE_REALWORLD").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld"),
+        PathBuf::from,
+    );
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "skipped: real-world test data not found at {} (set TF_FREEZE_REALWORLD)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The flags that freeze one case of `tests/saved_models/expected.json`
+/// found under `root`: its folder, then its own flags.
+pub fn saved_model_args(root: &Path, case: &Value) -> Vec<String> {
+    let folder = root.join(case["folder"].as_str().expect("folder"));
+    let mut args = vec![format!("--input_saved_model_dir={}", folder.display())];
+    args.extend(
+        case["flags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(str::to_owned)),
+    );
+    args
+}

@@ -6,11 +6,8 @@
 use serde::Serialize;
 
 use crate::bundle::{self, Footer};
-use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::input::{CheckpointFiles, FreezeRequest, InputFile};
 pub use crate::options::{saved_model_tags, DEFAULT_SAVED_MODEL_TAGS};
-use crate::options::{OptionRow, OptionValues};
 
 /// The SavedModel protos a folder may hold, in the order TF's loader tries
 /// them (tensorflow/cc/saved_model/reader.cc).
@@ -122,15 +119,12 @@ pub fn sniff_v1_tail(name: &str, size: u64, tail: &[u8]) -> V1Sniff {
     }
 }
 
-/// What a file is, by its name alone; the page's names for the kinds are
-/// its JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum FileKind {
+/// What a file is, by its name alone (its bytes say more: see `detect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
     /// A GraphDef, `.pb` or `.pbtxt`.
     Graph,
     /// A MetaGraphDef, `.meta`.
-    #[serde(rename = "meta")]
     MetaGraph,
     /// `saved_model.pb` or `saved_model.pbtxt`.
     SavedModel,
@@ -148,8 +142,8 @@ pub enum FileKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileName<'a> {
     /// What it is.
-    pub kind: FileKind,
-    /// The checkpoint prefix it belongs to; for [`FileKind::Other`], the prefix
+    pub kind: NameKind,
+    /// The checkpoint prefix it belongs to; for [`NameKind::Other`], the prefix
     /// it has if it is a V1 table.
     pub prefix: &'a str,
     /// Its shard number (data shard, or V1 table), else 0.
@@ -168,210 +162,42 @@ pub fn describe(name: &str) -> FileName<'_> {
     };
     if let Some((prefix, shard, count)) = parse_data_file_name(name) {
         return FileName {
-            kind: FileKind::Data,
+            kind: NameKind::Data,
             prefix,
             shard,
             count,
         };
     }
     if let Some(prefix) = name.strip_suffix(".index").filter(|p| !p.is_empty()) {
-        return one(FileKind::Index, prefix);
+        return one(NameKind::Index, prefix);
     }
     let lower = name.to_ascii_lowercase();
     if SAVED_MODEL_FILES.contains(&lower.as_str()) {
-        return one(FileKind::SavedModel, "");
+        return one(NameKind::SavedModel, "");
     }
     if lower.ends_with(".meta") {
-        return one(FileKind::MetaGraph, "");
+        return one(NameKind::MetaGraph, "");
     }
     if lower.ends_with(".pb") || lower.ends_with(".pbtxt") {
-        return one(FileKind::Graph, "");
+        return one(NameKind::Graph, "");
     }
     if name == CHECKPOINT_STATE || name.starts_with('.') {
-        return one(FileKind::Ignored, "");
+        return one(NameKind::Ignored, "");
     }
     match parse_v1_table_name(name) {
         Some((prefix, shard, count)) => FileName {
-            kind: FileKind::Other,
+            kind: NameKind::Other,
             prefix,
             shard,
             count,
         },
-        None => one(FileKind::Other, name),
+        None => one(NameKind::Other, name),
     }
 }
 
-impl FileName<'_> {
-    /// `{"kind", "prefix", "shard", "count", "savedModelVariables"}`; the last
-    /// is true for the checkpoint a SavedModel keeps in `variables/`.
-    pub fn to_json(&self) -> String {
-        json(&self.described())
-    }
-
-    fn described(&self) -> Described<'_> {
-        Described {
-            kind: self.kind,
-            prefix: self.prefix,
-            shard: self.shard,
-            count: self.count,
-            saved_model_variables: self.prefix == SAVED_MODEL_VARIABLES,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Described<'a> {
-    kind: FileKind,
-    prefix: &'a str,
-    shard: u32,
-    count: u32,
-    saved_model_variables: bool,
-}
-
-/// [`FileName::to_json`] of each name, as one JSON array.
-pub fn describe_json(names: &[String]) -> String {
-    let described: Vec<FileName<'_>> = names.iter().map(|n| describe(n)).collect();
-    json(
-        &described
-            .iter()
-            .map(FileName::described)
-            .collect::<Vec<_>>(),
-    )
-}
-
-fn json(value: &impl Serialize) -> String {
+pub(crate) fn json(value: &impl Serialize) -> String {
     // Serialising strings, numbers and booleans cannot fail.
     serde_json::to_string(value).unwrap_or_default()
-}
-
-/// Files given without flags, as the page gets them: one graph, read as its
-/// name says (a GraphDef, a MetaGraphDef or a SavedModel), and a checkpoint.
-#[derive(Debug, Clone, Default)]
-pub struct DroppedFiles {
-    /// The graph's name and bytes.
-    pub graph: (String, Vec<u8>),
-    /// The checkpoint's `.index`, or its V1 tables; none when not given.
-    pub tables: Vec<(String, Vec<u8>)>,
-    /// The checkpoint prefix, for messages.
-    pub prefix: String,
-    /// The size of each `.data` shard by shard id, `None` where it is missing.
-    pub shard_sizes: Vec<Option<u64>>,
-    /// The options.
-    pub options: OptionValues,
-}
-
-fn input((name, bytes): &(String, Vec<u8>)) -> InputFile<'_> {
-    InputFile { name, bytes }
-}
-
-impl DroppedFiles {
-    /// A graph and its checkpoint's `.index` or V1 tables, with no `.data` shard yet.
-    pub fn new(
-        graph: (String, Vec<u8>),
-        tables: Vec<(String, Vec<u8>)>,
-        prefix: String,
-        options: OptionValues,
-    ) -> Self {
-        DroppedFiles {
-            graph,
-            tables,
-            prefix,
-            shard_sizes: Vec::new(),
-            options,
-        }
-    }
-
-    /// The core's request; `name_of` names an option in messages.
-    pub fn request(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<FreezeRequest<'_>> {
-        let graph = input(&self.graph);
-        let kind = describe(graph.name).kind;
-        let as_kind = |wanted| Some(graph).filter(|_| kind == wanted);
-        let mut tables = self.tables.iter().map(input);
-        Ok(FreezeRequest {
-            graph: as_kind(FileKind::Graph),
-            meta_graph: as_kind(FileKind::MetaGraph),
-            saver: None,
-            saved_model: as_kind(FileKind::SavedModel),
-            saved_model_tags: self.options.saved_model_tags(),
-            checkpoint: CheckpointFiles {
-                prefix: &self.prefix,
-                index: tables.next().unwrap_or(InputFile {
-                    name: "",
-                    bytes: &[],
-                }),
-                more_tables: tables.collect(),
-                shard_sizes: self.shard_sizes.clone(),
-            },
-            input_binary: None,
-            options: self.options.freeze_options(name_of)?,
-        })
-    }
-
-    /// These files with `tables` as the checkpoint's.
-    pub fn with_tables(self, tables: Vec<(String, Vec<u8>)>) -> Self {
-        DroppedFiles { tables, ..self }
-    }
-
-    /// The layout of the checkpoint given.
-    pub fn checkpoint_layout(&self) -> Result<CheckpointLayout> {
-        checkpoint_layout(&self.tables.iter().map(input).collect::<Vec<_>>())
-    }
-}
-
-/// How a checkpoint is laid out, from its `.index` or its V1 tables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckpointLayout {
-    /// A V1 checkpoint (tables only, no `.index`).
-    pub v1: bool,
-    /// The `.data` shards the index declares (0 for V1).
-    pub num_shards: u32,
-    /// The tensors it holds.
-    pub tensors: usize,
-    /// The files it is made of besides the `.index`: its data shards, or its V1 tables.
-    pub files: Vec<String>,
-}
-
-/// The layout of the checkpoint whose `.index` (or whose V1 tables, the
-/// first one first) are `files`.
-pub fn checkpoint_layout(files: &[InputFile<'_>]) -> Result<CheckpointLayout> {
-    let (first, rest) = files
-        .split_first()
-        .ok_or_else(|| Error::Usage("a checkpoint needs at least one file".into()))?;
-    let checkpoint = Checkpoint::parse(&CheckpointFiles {
-        prefix: checkpoint_prefix(first.name),
-        index: *first,
-        more_tables: rest.to_vec(),
-        shard_sizes: Vec::new(),
-    })?;
-    let count = checkpoint.num_shards();
-    let files = if checkpoint.v1().is_some() {
-        match parse_v1_table_name(first.name) {
-            Some((prefix, _, tables)) => (0..tables)
-                .map(|i| v1_table_name(prefix, i, tables))
-                .collect(),
-            None => vec![first.name.to_owned()],
-        }
-    } else {
-        let prefix = checkpoint_prefix(first.name);
-        (0..count)
-            .map(|i| bundle::data_file_name(prefix, i, count))
-            .collect()
-    };
-    Ok(CheckpointLayout {
-        v1: checkpoint.v1().is_some(),
-        num_shards: count,
-        tensors: checkpoint.tensor_names().len(),
-        files,
-    })
-}
-
-impl CheckpointLayout {
-    /// `{"v1", "numShards", "tensors", "files"}`.
-    pub fn to_json(&self) -> String {
-        json(self)
-    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod options;
 pub mod proto;
 pub mod wire;
 
+pub mod detect;
 pub mod dtype;
 pub mod layout;
 pub mod plan;
@@ -33,6 +34,7 @@ pub mod cleanup;
 mod freeze;
 pub mod inspect;
 
+pub mod dropped;
 mod request;
 
 #[cfg(target_arch = "wasm32")]

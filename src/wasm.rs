@@ -7,29 +7,52 @@ use js_sys::{Array, Uint8Array, JSON};
 use wasm_bindgen::{prelude::*, JsCast};
 use web_sys::File;
 
-use crate::layout::{self, DroppedFiles, V1Sniff};
+use crate::detect;
+use crate::dropped::DroppedFiles;
+use crate::layout::{self, V1Sniff};
 use crate::options::{self, OptionRow, OptionValues};
-use crate::Segment;
+use crate::{Error, ErrorKind, Segment};
 
 #[wasm_bindgen(start)]
 fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn parse_json(text: &str) -> Result<JsValue, JsError> {
-    JSON::parse(text).map_err(|_| JsError::new("the core wrote JSON the page cannot read"))
+/// A JS `Error` whose `kind` says who is at fault (`input`, `unsupported`,
+/// `usage`, `limit`), so the page can answer each its own way.
+fn js_error(kind: ErrorKind, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    // Setting a property on a fresh Error cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"kind".into(), &kind.as_str().into());
+    error.into()
 }
 
-async fn read(blob: &Blob, name: &str) -> Result<Vec<u8>, JsError> {
-    let failed = |err| JsError::new(&format!("{name}: the browser could not read it ({err})"));
+impl From<Error> for JsValue {
+    fn from(err: Error) -> JsValue {
+        js_error(err.kind(), &err.to_string())
+    }
+}
+
+fn parse_json(text: &str) -> Result<JsValue, JsValue> {
+    JSON::parse(text)
+        .map_err(|_| js_error(ErrorKind::Limit, "the core wrote JSON the page cannot read"))
+}
+
+async fn read(blob: &Blob, name: &str) -> Result<Vec<u8>, JsValue> {
+    let failed = |err| {
+        js_error(
+            ErrorKind::Input,
+            &format!("{name}: the browser could not read it ({err})"),
+        )
+    };
     read_as_bytes(blob).await.map_err(failed)
 }
 
-async fn read_file(file: &File) -> Result<(String, Vec<u8>), JsError> {
+async fn read_file(file: &File) -> Result<(String, Vec<u8>), JsValue> {
     Ok((file.name(), read(&file.clone().into(), &file.name()).await?))
 }
 
-async fn read_all(list: &[File]) -> Result<Vec<(String, Vec<u8>)>, JsError> {
+async fn read_all(list: &[File]) -> Result<Vec<(String, Vec<u8>)>, JsValue> {
     let mut read_files = Vec::with_capacity(list.len());
     for file in list {
         read_files.push(read_file(file).await?);
@@ -38,17 +61,28 @@ async fn read_all(list: &[File]) -> Result<Vec<(String, Vec<u8>)>, JsError> {
 }
 
 #[wasm_bindgen(js_name = optionTable)]
-pub fn option_table() -> Result<JsValue, JsError> {
+pub fn option_table() -> Result<JsValue, JsValue> {
     parse_json(&options::table_json())
 }
 
-#[wasm_bindgen(js_name = describeFiles)]
-pub fn describe_files(names: Vec<String>) -> Result<JsValue, JsError> {
-    parse_json(&layout::describe_json(&names))
+/// What each file is, from its first and last bytes and its name:
+/// `{kind, text?, shard?, count?, candidates?, prefix, savedModelVariables}`.
+#[wasm_bindgen(js_name = detectFiles)]
+pub async fn detect_files(files: Vec<File>) -> Result<JsValue, JsValue> {
+    let mut detected = Vec::with_capacity(files.len());
+    for file in &files {
+        let (blob, name) = (Blob::from(file.clone()), file.name());
+        let size = blob.size();
+        let head = read(&blob.slice(0, size.min(detect::HEAD_LEN as u64)), &name).await?;
+        let tail_start = size.saturating_sub(detect::TAIL_LEN as u64);
+        let tail = read(&blob.slice(tail_start, size), &name).await?;
+        detected.push(detect::detect_file(&name, &head, &tail));
+    }
+    parse_json(&serde_json::to_string(&detected).unwrap_or_default())
 }
 
 #[wasm_bindgen(js_name = isV1Checkpoint)]
-pub async fn is_v1_checkpoint(file: File) -> Result<bool, JsError> {
+pub async fn is_v1_checkpoint(file: File) -> Result<bool, JsValue> {
     let (blob, name) = (Blob::from(file.clone()), file.name());
     let size = blob.size();
     let tail = blob.slice(size.saturating_sub(layout::TAIL_LEN), size);
@@ -62,7 +96,7 @@ pub async fn is_v1_checkpoint(file: File) -> Result<bool, JsError> {
 
 /// The layout of the checkpoint whose `.index` (or V1 tables) are `tables`.
 #[wasm_bindgen(js_name = inspectCheckpoint)]
-pub async fn inspect_checkpoint(tables: Vec<File>) -> Result<JsValue, JsError> {
+pub async fn inspect_checkpoint(tables: Vec<File>) -> Result<JsValue, JsValue> {
     let files = DroppedFiles::default().with_tables(read_all(&tables).await?);
     parse_json(&files.checkpoint_layout()?.to_json())
 }
@@ -74,7 +108,7 @@ async fn dropped(
     tables: &[File],
     prefix: String,
     options: &[String],
-) -> Result<DroppedFiles, JsError> {
+) -> Result<DroppedFiles, JsValue> {
     let options = OptionValues::from_pairs(options)?;
     let (graph, tables) = (read_file(&graph).await?, read_all(tables).await?);
     Ok(DroppedFiles::new(graph, tables, prefix, options))
@@ -92,7 +126,7 @@ pub async fn inspect(
     tables: Vec<File>,
     prefix: String,
     options: Vec<String>,
-) -> Result<JsValue, JsError> {
+) -> Result<JsValue, JsValue> {
     let files = dropped(graph, &tables, prefix, &options).await?;
     let report = crate::inspect_request(&files.request(label)?)?;
     parse_json(&report.to_json())
@@ -109,7 +143,7 @@ pub async fn freeze(
     shards: Vec<JsValue>,
     options: Vec<String>,
     command: String,
-) -> Result<Array, JsError> {
+) -> Result<Array, JsValue> {
     let shards: Vec<Option<File>> = shards.into_iter().map(|f| f.dyn_into().ok()).collect();
     let mut files = dropped(graph, &tables, prefix, &options).await?;
     let size = |f: &Option<File>| f.as_ref().map(|f| f.size() as u64);
@@ -120,7 +154,7 @@ pub async fn freeze(
         let shard = range.shard as usize;
         let name = prepared.data_files().get(shard).map_or("", |n| n.as_str());
         let file = shards.get(shard).and_then(Option::as_ref);
-        let file = file.ok_or_else(|| JsError::new(&format!("{name} is missing")))?;
+        let file = file.ok_or_else(|| js_error(ErrorKind::Input, &format!("{name} is missing")))?;
         let end = range.offset.saturating_add(range.len);
         loaded.push(read(&Blob::from(file.clone()).slice(range.offset, end), name).await?);
     }
@@ -132,7 +166,7 @@ pub async fn freeze(
     ))
 }
 
-fn segment(segment: &Segment) -> Result<JsValue, JsError> {
+fn segment(segment: &Segment) -> Result<JsValue, JsValue> {
     match segment {
         Segment::Bytes(bytes) => Ok(Uint8Array::from(bytes.as_slice()).into()),
         Segment::Shard { shard, offset, len, crc32c, tensor } => parse_json(&format!(

@@ -96,7 +96,7 @@ function inspectRequest(graph, ckpt = null, outputNodes = '') {
 async function learnLayouts() {
   const fresh = files.filter((file) => !knowsLayout(file));
   if (!fresh.length) return;
-  const layouts = await run('describe', { names: fresh.map((file) => file.name) });
+  const layouts = await run('detect', { files: fresh });
   fresh.forEach((file, i) => learnLayout(file, layouts[i]));
 }
 
@@ -108,8 +108,8 @@ async function refresh() {
     say(sentence(learnt.error), 'error');
     return;
   }
-  const isV1 = (file) => sniffs.get(file) === true;
-  for (const file of classify(files, isV1).unknown) {
+  const isV1 = (file) => sniffs.get(file);
+  for (const file of classify(files, isV1).unsureTables) {
     if (!sniffs.has(file)) sniffs.set(file, (await settle(run('sniff', { file }))).ok === true);
   }
   view = classify(files, isV1);
@@ -288,7 +288,7 @@ function render() {
     const also = noted.length ? ` ${noted.length === 1 ? 'One problem is' : `${noted.length} problems are`} listed below them.` : '';
     say(`Found ${found.summary.variables} variables.${also} Check the output nodes, then press Freeze.`);
   } else say('');
-  // view.ignored (the `checkpoint` state file) is expected beside a checkpoint: not worth a mention.
+  // view.ignored (the `checkpoint` state file, a fingerprint) is expected beside a model: not worth a mention.
   const ignored = view.unknown;
   if (ignored.length && !stops.length) {
     ui.status.append(` Not used: ${ignored.map((f) => f.name).join(', ')}.`);

@@ -16,7 +16,7 @@ export function startWorker(onRestart = onIdleRestart) {
     if ('progress' in data) return call.onProgress?.(data.progress);
     pending.delete(data.id);
     if ('error' in data) {
-      call.reject(new Error(data.error));
+      call.reject(Object.assign(new Error(data.error), { kind: data.kind }));
       if (data.fatal) restartWorker(data.error);
     } else {
       call.resolve(data.result);
@@ -48,4 +48,5 @@ export function run(task, data, onProgress) {
 }
 
 /** A promise's outcome as `{ok}` or `{error}`, for caching. */
-export const settle = (promise) => promise.then((ok) => ({ ok }), (err) => ({ error: err.message }));
+export const settle = (promise) =>
+  promise.then((ok) => ({ ok }), (err) => ({ error: err.message, kind: err.kind }));

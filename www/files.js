@@ -1,11 +1,16 @@
-// Gathering dropped or chosen files, and telling what each one is by its name
-// (the worker looks inside the ones whose name says nothing).
+// Gathering dropped or chosen files, and sorting them by what the core says
+// each one is: it reads their first and last bytes (its `detectFiles`), so a
+// renamed file still finds its place.
 
-// What each name means comes from the core (its `describeFiles`), kept per file.
+// What the core detected, kept per file.
 const layouts = new WeakMap();
-const GRAPH_KINDS = ['graph', 'meta', 'savedModel'];
+const GRAPH_KINDS = ['graphDef', 'metaGraphDef', 'savedModel'];
+const TABLE_KINDS = ['index', 'v1Table'];
 
-/** Remembers what the core said a file's name means: `{kind, prefix, shard, count, savedModelVariables}`. */
+/**
+ * Remembers what the core said a file is: `{kind, text?, shard?, count?,
+ * candidates?, prefix, savedModelVariables}`.
+ */
 export function learnLayout(file, layout) {
   layouts.set(file, layout);
 }
@@ -13,7 +18,16 @@ export function learnLayout(file, layout) {
 export const knowsLayout = (file) => layouts.has(file);
 
 function layoutOf(file) {
-  return layouts.get(file) ?? { kind: 'other', prefix: file.name, shard: 0, count: 1, savedModelVariables: false };
+  return layouts.get(file) ?? { kind: 'unknown', prefix: '', savedModelVariables: false };
+}
+
+/** The kind the core is sure of, or the graph kind its name makes likeliest when it is not. */
+function kindOf(layout) {
+  if (layout.kind !== 'unsure') return layout.kind;
+  const kinds = layout.candidates.map((c) => c.kind);
+  if (kinds.every((k) => GRAPH_KINDS.includes(k))) return 'graphDef';
+  if (kinds.every((k) => TABLE_KINDS.includes(k))) return 'table';
+  return 'unknown';
 }
 
 // Where each dropped file was, relative to what was dropped (`model/saved_model.pb`).
@@ -60,14 +74,16 @@ function step(prefix) {
 
 /**
  * Sorts files into graphs, checkpoints by prefix (newest step first),
- * ignored files and files to look inside; `isV1(file)` tells which of the
- * files with other names are V1 checkpoint tables.
+ * ignored files and tables to look inside (a compressed first block hides
+ * whether a table is an index or a V1 checkpoint); `isV1(file)` tells which
+ * of those are V1 checkpoint tables.
  */
 export function classify(files, isV1 = () => false) {
   const graphs = [];
   const checkpoints = new Map();
   const ignored = [];
   const unknown = [];
+  const unsureTables = [];
   const checkpoint = (prefix) => {
     if (!checkpoints.has(prefix)) {
       checkpoints.set(prefix, { prefix, index: null, shards: [], count: 0, v1: false, tables: [], tableCount: 0 });
@@ -75,24 +91,31 @@ export function classify(files, isV1 = () => false) {
     return checkpoints.get(prefix);
   };
   for (const file of files) {
-    const { kind, prefix, shard, count, savedModelVariables } = layoutOf(file);
+    const layout = layoutOf(file);
+    const { prefix, shard = 0, count = 1, savedModelVariables } = layout;
+    const kind = kindOf(layout);
+    const v1 = kind === 'v1Table' || (kind === 'table' && isV1(file));
     if (kind === 'data') {
       const ckpt = checkpoint(prefix);
       ckpt.shards[shard] = file;
       ckpt.count = Math.max(ckpt.count, count);
-    } else if (kind === 'index') {
-      Object.assign(checkpoint(prefix), { index: file, savedModelVariables });
-    } else if (GRAPH_KINDS.includes(kind)) {
-      graphs.push(file);
-    } else if (isV1(file)) {
-      const ckpt = checkpoint(prefix);
+    } else if (v1) {
+      const ckpt = checkpoint(prefix || file.name);
       ckpt.v1 = true;
       ckpt.tables[shard] = file;
       ckpt.tableCount = count;
-    } else if (kind === 'ignored') {
-      ignored.push(file);
-    } else {
+    } else if (kind === 'index' || (kind === 'table' && isV1(file) === false)) {
+      // (`isV1` is undefined until the worker has looked inside.)
+      Object.assign(checkpoint(prefix || file.name.replace(/\.index$/, '')), { index: file, savedModelVariables });
+    } else if (GRAPH_KINDS.includes(kind)) {
+      graphs.push(file);
+    } else if (kind === 'table') {
+      unsureTables.push(file);
+    } else if (kind === 'unknown') {
       unknown.push(file);
+    } else {
+      // Expected beside a model but not read: the `checkpoint` state file, fingerprints, savers.
+      ignored.push(file);
     }
   }
   // A graph named `frozen` holds no variables: offer the others first.
@@ -102,11 +125,14 @@ export function classify(files, isV1 = () => false) {
   );
   // The newest prefix that has an index (or is a V1 checkpoint) comes first.
   prefixes.sort((a, b) => !(a.index || a.v1) - !(b.index || b.v1));
-  return { graphs, prefixes, ignored, unknown };
+  return { graphs, prefixes, ignored, unknown, unsureTables };
 }
 
 /** How the core reads a graph file: `savedModel`, `meta` or `graph`. */
-export const graphRole = (file) => layoutOf(file).kind;
+export function graphRole(file) {
+  const kind = kindOf(layoutOf(file));
+  return { savedModel: 'savedModel', metaGraphDef: 'meta' }[kind] ?? 'graph';
+}
 
 /**
  * The names of the files a checkpoint lacks: `expected` are the ones the core

@@ -1,7 +1,7 @@
 // The converter runs here, in a module Worker, so a large file never freezes
 // the page and a crash only ends this worker (the page starts a new one).
 // Messages in: {id, task, ...}; out: {id, result} | {id, error, fatal} | {id, progress}.
-import init, { crc32cUpdate, describeFiles, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
+import init, { crc32cUpdate, detectFiles, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
 
 const ready = init();
 
@@ -20,15 +20,16 @@ self.onmessage = async ({ data }) => {
   } catch (err) {
     // A panic in the core leaves its instance unusable: the page restarts the worker.
     const fatal = err instanceof WebAssembly.RuntimeError;
-    self.postMessage({ id, error: err instanceof Error ? err.message : String(err), fatal });
+    // `kind` says who is at fault: input, unsupported, usage or limit.
+    self.postMessage({ id, error: err instanceof Error ? err.message : String(err), kind: err?.kind, fatal });
   }
 };
 
 // The core reads the small files (graph, .index, V1 tables) and the few ranges
 // of .data it needs itself, from the File objects.
 const TASKS = {
-  /** What the core makes of file names: `{kind, prefix, shard, count, savedModelVariables}` each. */
-  describe: ({ names }) => describeFiles(names),
+  /** What the core makes of each file's first and last bytes and name: `{kind, prefix, ...}` each. */
+  detect: ({ files }) => detectFiles(files),
 
   /** The core's report on a graph and checkpoint (`--inspect`). */
   inspect: ({ request: { graph, tables, prefix, options } }) => inspect(graph, tables, prefix, options),

@@ -24,7 +24,7 @@ use prost::Message;
 
 pub use data::{decode_string_tensor, verify_numeric};
 pub use entry::{dtype_name, element_size, num_elements, shape_text};
-pub use footer::{BlockHandle, Footer, FOOTER_LEN};
+pub use footer::{BlockHandle, Footer, FOOTER_LEN, TABLE_MAGIC};
 pub use slice_key::{
     decode_slice_key, display_key, is_slice_key, slice_extents, slice_key, SliceKey, FULL_EXTENT,
 };

@@ -78,70 +78,31 @@ fn tags_default_to_serve() {
 #[test]
 fn file_kinds_by_name() {
     let kind = |name| describe(name).kind;
-    assert_eq!(kind("graph.pb"), FileKind::Graph);
-    assert_eq!(kind("graph.PBTXT"), FileKind::Graph);
-    assert_eq!(kind("model.ckpt-5.meta"), FileKind::MetaGraph);
-    assert_eq!(kind("saved_model.pb"), FileKind::SavedModel);
-    assert_eq!(kind("saved_model.pbtxt"), FileKind::SavedModel);
-    assert_eq!(kind("checkpoint"), FileKind::Ignored);
-    assert_eq!(kind(".DS_Store"), FileKind::Ignored);
-    assert_eq!(kind(".index"), FileKind::Ignored);
+    assert_eq!(kind("graph.pb"), NameKind::Graph);
+    assert_eq!(kind("graph.PBTXT"), NameKind::Graph);
+    assert_eq!(kind("model.ckpt-5.meta"), NameKind::MetaGraph);
+    assert_eq!(kind("saved_model.pb"), NameKind::SavedModel);
+    assert_eq!(kind("saved_model.pbtxt"), NameKind::SavedModel);
+    assert_eq!(kind("checkpoint"), NameKind::Ignored);
+    assert_eq!(kind(".DS_Store"), NameKind::Ignored);
+    assert_eq!(kind(".index"), NameKind::Ignored);
     let data = describe("model.ckpt-5.data-00001-of-00002");
     assert_eq!(
         (data.kind, data.prefix, data.shard, data.count),
-        (FileKind::Data, "model.ckpt-5", 1, 2)
+        (NameKind::Data, "model.ckpt-5", 1, 2)
     );
     let index = describe("variables.index");
-    assert_eq!((index.kind, index.prefix), (FileKind::Index, "variables"));
-    assert!(index.to_json().contains("\"savedModelVariables\":true"));
+    assert_eq!((index.kind, index.prefix), (NameKind::Index, "variables"));
     let v1 = describe("model.ckpt-00002-of-00003");
     assert_eq!(
         (v1.kind, v1.prefix, v1.shard, v1.count),
-        (FileKind::Other, "model.ckpt", 2, 3)
+        (NameKind::Other, "model.ckpt", 2, 3)
     );
     let v1 = describe("model.ckpt");
     assert_eq!(
         (v1.kind, v1.prefix, v1.shard, v1.count),
-        (FileKind::Other, "model.ckpt", 0, 1)
+        (NameKind::Other, "model.ckpt", 0, 1)
     );
-    assert_eq!(
-        describe("m.data-00000-of-00001").to_json(),
-        r#"{"kind":"data","prefix":"m","shard":0,"count":1,"savedModelVariables":false}"#
-    );
-}
-
-#[test]
-fn a_dropped_graph_goes_where_its_name_says() {
-    let dropped = |name: &str| DroppedFiles {
-        graph: (name.to_owned(), Vec::new()),
-        tables: vec![
-            ("m.index".to_owned(), b"i".to_vec()),
-            ("more".to_owned(), Vec::new()),
-        ],
-        prefix: "m".to_owned(),
-        ..DroppedFiles::default()
-    };
-    let flag = |row: &OptionRow| row.flag.to_owned();
-    let meta = dropped("m.meta");
-    let meta = meta.request(flag).unwrap();
-    assert!(meta.meta_graph.is_some() && meta.graph.is_none() && meta.saved_model.is_none());
-    assert_eq!(
-        (
-            meta.checkpoint.index.name,
-            meta.checkpoint.more_tables.len()
-        ),
-        ("m.index", 1)
-    );
-    let saved = dropped("saved_model.pb");
-    let saved = saved.request(flag).unwrap();
-    assert!(saved.saved_model.is_some() && saved.graph.is_none());
-    assert_eq!(saved.saved_model_tags, ["serve"]);
-    let plain = dropped("g.pbtxt");
-    assert!(plain.request(flag).unwrap().graph.is_some());
-    let none = DroppedFiles::default();
-    assert_eq!(none.request(flag).unwrap().checkpoint.index.name, "");
-    assert!(none.checkpoint_layout().is_err());
-    assert_eq!(describe_json(&[]), "[]");
 }
 
 #[test]
@@ -149,37 +110,4 @@ fn v1_sniffing_reads_the_tail_first() {
     assert_eq!(sniff_v1_tail("x", 3, b"abc"), V1Sniff::No);
     assert_eq!(sniff_v1_tail("x", 100, &[0; 48]), V1Sniff::No);
     assert!(!is_v1_table(b"not a table"));
-}
-
-#[test]
-fn a_layout_needs_a_file_and_refuses_foreign_bytes() {
-    assert!(checkpoint_layout(&[]).is_err());
-    let junk = InputFile {
-        name: "m.index",
-        bytes: b"junk",
-    };
-    assert!(checkpoint_layout(&[junk]).is_err());
-}
-
-#[test]
-fn a_v2_layout_lists_its_data_files() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/two_shards/");
-    let bytes = std::fs::read(format!("{dir}model.ckpt.index")).unwrap();
-    let index = InputFile {
-        name: "model.ckpt.index",
-        bytes: &bytes,
-    };
-    let layout = checkpoint_layout(&[index]).unwrap();
-    assert_eq!(layout.num_shards, 2);
-    assert!(!layout.v1 && layout.tensors > 0);
-    assert_eq!(
-        layout.files,
-        [
-            "model.ckpt.data-00000-of-00002",
-            "model.ckpt.data-00001-of-00002"
-        ]
-    );
-    assert!(layout
-        .to_json()
-        .starts_with(r#"{"v1":false,"numShards":2,"#));
 }

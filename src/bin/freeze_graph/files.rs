@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::roles;
 use tf_freeze::layout;
 use tf_freeze::options::{OptionRow, OptionValues};
 use tf_freeze::{CheckpointFiles, Error, FreezeRequest, InputFile};
@@ -35,6 +36,7 @@ fn read_flag(values: &OptionValues, flag: &str, what: &str) -> Result<Option<Rea
         return Ok(None);
     };
     let bytes = read_file(path, what)?;
+    roles::check(flag, path, &bytes)?;
     Ok(Some(Read {
         name: path.to_owned(),
         bytes,

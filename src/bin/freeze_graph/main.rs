@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod cli;
 mod files;
 mod flags;
+mod roles;
 mod write;
 
 fn main() -> ExitCode {

@@ -113,6 +113,27 @@ function alteredCopy(t, file, change) {
   return inputFiles(dir);
 }
 
+test('files are sorted by their bytes: a renamed meta graph is still the graph, a fingerprint is never offered', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-freeze-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const source = join(FIXTURES, 'cnn_meta');
+  // A download manager's names: the meta graph as "graph (1).bin".
+  writeFileSync(join(dir, 'graph (1).bin'), readFileSync(join(source, 'model.ckpt.meta')));
+  for (const name of ['model.ckpt.index', 'model.ckpt.data-00000-of-00001']) {
+    writeFileSync(join(dir, name), readFileSync(join(source, name)));
+  }
+  // A SavedModel's fingerprint beside it is not a graph.
+  writeFileSync(join(dir, 'fingerprint.pb'), Buffer.from([0x32, 0x02, 0x08, 0x01, 0x08, 0x05, 0x10, 0x07, 0x18, 0x09]));
+  const page = await openPage(t);
+  await page.setInputFiles('#files', readdirSync(dir).map((name) => join(dir, name)));
+  await waitReady(page);
+  assert.match(await page.locator('#graph-info').innerText(), /MetaGraphDef/);
+  assert.deepEqual(await page.locator('#graph-choice option').allInnerTexts(), ['graph (1).bin']);
+  await page.fill('#outputs', fixture('cnn_meta').args.output_node_names);
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('cnn_meta')), 'the download differs from what TensorFlow wrote');
+});
+
 test('a truncated .index gets one sentence naming it, and the page keeps working', async (t) => {
   const page = await openPage(t);
   const files = alteredCopy(t, 'model.ckpt.index', (bytes) => bytes.subarray(0, bytes.length / 2));

@@ -49,7 +49,7 @@ pub fn saved_model_file(dir: &str, present: &[&str]) -> Result<String> {
     }
     Err(Error::MissingFile {
         file: format!("{dir}/saved_model.pb"),
-        detail: "SavedModel file does not exist (--input_saved_model_dir must name the SavedModel folder)".into(),
+        detail: "SavedModel file does not exist (`input_saved_model_dir` must name the SavedModel folder)".into(),
     })
 }
 

@@ -297,6 +297,32 @@ impl OptionValues {
     }
 }
 
+/// A core message as a shell says it: each option the core names by its TF
+/// name in backticks (`` `allow_over_2gb` ``) becomes `name_of(row)` (the CLI's
+/// `--allow_over_2gb`, the page's checkbox label). Other backticked words stay.
+pub fn phrase(message: &str, name_of: impl Fn(&OptionRow) -> String) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((before, after)) = rest.split_once('`') {
+        out.push_str(before);
+        let named = after
+            .split_once('`')
+            .and_then(|(word, tail)| find(word).map(|row| (name_of(row), tail)));
+        match named {
+            Some((name, tail)) => {
+                out.push_str(&name);
+                rest = tail;
+            }
+            None => {
+                out.push('`');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// TF's `freeze_graph` parameters (TF 2.21 defaults in [`FreezeOptions::default`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FreezeOptions {

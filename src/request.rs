@@ -166,7 +166,7 @@ fn load_graphs(request: &FreezeRequest<'_>) -> Result<LoadedGraph> {
 }
 
 const NO_GRAPH: &str =
-    "give a graph: --input_graph (.pb/.pbtxt), --input_meta_graph (.meta) or --input_saved_model_dir";
+    "give a graph: `input_graph` (.pb/.pbtxt), `input_meta_graph` (.meta) or `input_saved_model_dir`";
 
 /// The error for a checkpoint given without any graph. A TF2 object-based
 /// checkpoint (`tf.train.Checkpoint`, Keras `save_weights`) never had one.
@@ -175,11 +175,11 @@ pub fn no_graph_error(index_name: &str, index_bytes: &[u8]) -> Error {
         .map(|index| index.entry("_CHECKPOINTABLE_OBJECT_GRAPH").is_some())
         .unwrap_or(false);
     if object_based {
-        Error::Usage(format!(
+        Error::unsupported(format!(
             "{index_name} is a TF2 object-based checkpoint (tf.train.Checkpoint or Keras save_weights): it holds \
              the values but no graph. Freezing needs the graph too: rebuild the model in Python, restore the \
              checkpoint and export it with tf.saved_model.save(model, 'export_dir'), then freeze that folder \
-             (--input_saved_model_dir)"
+             (`input_saved_model_dir`)"
         ))
     } else {
         Error::Usage(NO_GRAPH.into())
@@ -209,14 +209,14 @@ fn output_names(
     match from_signature {
         Some((signature, names)) if loaded.kind == graph::GraphKind::SavedModel => {
             warnings.push(format!(
-                "no --output_node_names given: using the outputs of signature '{signature}': {}",
+                "no `output_node_names` given: using the outputs of signature '{signature}': {}",
                 names.join(",")
             ));
             Ok(names)
         }
         _ => {
             let mut message =
-                String::from("You need to supply the name of a node to --output_node_names.");
+                String::from("You need to supply the name of a node to `output_node_names`.");
             let signatures = loaded.meta_graph.iter().flat_map(|m| &m.signature_def);
             let listed: Vec<String> = signatures
                 .filter(|(key, _)| !key.starts_with("__"))

@@ -29,8 +29,19 @@ fn js_error(kind: ErrorKind, message: &str) -> JsValue {
 
 impl From<Error> for JsValue {
     fn from(err: Error) -> JsValue {
-        js_error(err.kind(), &err.to_string())
+        js_error(err.kind(), &page(&err.to_string()))
     }
+}
+
+/// The page names an option by its control's label, else by its TF name.
+fn label(row: &OptionRow) -> String {
+    row.page
+        .map_or(row.flag.to_owned(), |p| format!("“{}”", p.label))
+}
+
+/// A core message in the page's words.
+fn page(message: &str) -> String {
+    options::phrase(message, label)
 }
 
 fn parse_json(text: &str) -> Result<JsValue, JsValue> {
@@ -114,11 +125,6 @@ async fn dropped(
     Ok(DroppedFiles::new(graph, tables, prefix, options))
 }
 
-/// The page names an option by its control's label.
-fn label(row: &OptionRow) -> String {
-    row.page.map_or(row.flag, |p| p.label).to_owned()
-}
-
 /// The core's `--inspect` report on a graph and its checkpoint.
 #[wasm_bindgen]
 pub async fn inspect(
@@ -129,7 +135,7 @@ pub async fn inspect(
 ) -> Result<JsValue, JsValue> {
     let files = dropped(graph, &tables, prefix, &options).await?;
     let report = crate::inspect_request(&files.request(label)?)?;
-    parse_json(&report.to_json())
+    parse_json(&page(&report.to_json()))
 }
 
 /// Freezes; `shards` has a `File` or null per data shard, `command` goes into
@@ -162,7 +168,7 @@ pub async fn freeze(
     let segments: Result<Array, _> = plan.segments.iter().map(segment).collect();
     Ok(Array::of2(
         &segments?.into(),
-        &plan.report_json(&command).into(),
+        &page(&plan.report_json(&command)).into(),
     ))
 }
 

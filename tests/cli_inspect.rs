@@ -154,14 +154,16 @@ fn placeholder_to_const_replaces_a_scalar_and_refuses_unknown_shapes() {
         "--placeholder_to_const=x=1.0".into(),
         format!("--output_graph={}", tmp.path().join("g.pb").display()),
     ]);
+    // The flag is well formed; the graph does not fit it (x has unknown
+    // dimensions): bad input, not bad usage.
     assert_eq!(
         unknown.status.code(),
-        Some(2),
-        "a flag that does not fit the graph is a usage error"
+        Some(1),
+        "a flag that does not fit the graph is bad input"
     );
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(
-        stderr.contains("'x' has shape [-1, 4] with unknown dimensions"),
+        stderr.contains("x: has shape [-1, 4] with unknown dimensions"),
         "{stderr}"
     );
     assert!(!tmp.path().join("g.pb").exists());

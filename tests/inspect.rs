@@ -80,7 +80,7 @@ fn assert_problems_as_tf(name: &str, problems: &[inspect::Problem]) {
                 "{name}: {problem:?}"
             );
             assert!(
-                problem.message.contains("--fix_ref_ops"),
+                problem.message.contains("`fix_ref_ops`"),
                 "{name}: {}",
                 problem.message
             );

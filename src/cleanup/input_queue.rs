@@ -21,29 +21,37 @@ pub fn cut_input_queue(graph: &mut GraphDef, name: &str) -> Result<Vec<String>> 
     let source = match sources.as_slice() {
         [one] => (*one).clone(),
         [] => {
-            return Err(Error::Usage(format!(
-                "cannot cut the input at '{name}': the graph has no queue dequeue or iterator op"
-            )))
+            return Err(Error::mismatch(
+                name,
+                "cannot cut the input here: the graph has no queue dequeue or iterator op",
+            ))
         }
         many => {
             let names: Vec<&str> = many.iter().map(|n| n.name.as_str()).collect();
-            return Err(Error::Usage(format!(
-                "cannot cut the input at '{name}': the graph reads several queues or iterators ({})",
-                names.join(", ")
-            )));
+            return Err(Error::mismatch(
+                name,
+                format!(
+                    "cannot cut the input here: the graph reads several queues or iterators ({})",
+                    names.join(", ")
+                ),
+            ));
         }
     };
     if graph.node.iter().any(|n| n.name == name) {
-        return Err(Error::Usage(format!(
-            "cannot cut the input at '{name}': a node of that name exists already"
-        )));
+        return Err(Error::mismatch(
+            name,
+            "cannot cut the input here: a node of that name exists already",
+        ));
     }
     let read = read_outputs(graph, &source.name);
     if read.is_empty() {
-        return Err(Error::Usage(format!(
-            "cannot cut the input at '{name}': nothing reads the outputs of '{}'",
-            source.name
-        )));
+        return Err(Error::mismatch(
+            name,
+            format!(
+                "cannot cut the input here: nothing reads the outputs of '{}'",
+                source.name
+            ),
+        ));
     }
     let mut changes = Vec::new();
     let mut placeholders = Vec::new();

@@ -25,12 +25,15 @@ pub fn placeholder_to_const(
             .iter_mut()
             .rev()
             .find(|n| n.name == name)
-            .ok_or_else(|| Error::Usage(format!("node '{name}' vanished")))?;
+            .ok_or_else(|| Error::mismatch(&name, "the node vanished"))?;
         if !is_placeholder(&node.op) {
-            return Err(Error::Usage(format!(
-                "'{name}' is a {}, not a placeholder: only placeholders can be set to a constant",
-                node.op
-            )));
+            return Err(Error::mismatch(
+                &name,
+                format!(
+                    "is a {}, not a placeholder: only placeholders can be set to a constant",
+                    node.op
+                ),
+            ));
         }
         let dtype = type_attr(node, "dtype")
             .ok_or_else(|| Error::mismatch(&name, "the placeholder has no dtype attr"))?;
@@ -76,10 +79,12 @@ fn const_shape(node: &NodeDef) -> Result<TensorShapeProto> {
     match shape_dims(&declared) {
         None => Ok(TensorShapeProto::default()),
         Some(dims) if dims.iter().all(|&d| d >= 0) => Ok(declared),
-        Some(dims) => Err(Error::Usage(format!(
-            "'{}' has shape {dims:?} with unknown dimensions: a constant needs a fully known shape",
-            node.name
-        ))),
+        Some(dims) => Err(Error::mismatch(
+            &node.name,
+            format!(
+                "has shape {dims:?} with unknown dimensions: a constant needs a fully known shape"
+            ),
+        )),
     }
 }
 
@@ -270,9 +275,11 @@ mod tests {
         let err = placeholder_to_const(&mut g, &one("relu", "1")).expect_err("not a placeholder");
         assert!(
             err.to_string()
-                .starts_with("'relu' is a Relu, not a placeholder"),
+                .starts_with("relu: is a Relu, not a placeholder"),
             "{err}"
         );
+        // The option is well formed; the graph does not fit it.
+        assert_eq!(err.kind(), crate::ErrorKind::Input);
         let err = placeholder_to_const(&mut g, &one("batch", "1")).expect_err("unknown dims");
         assert!(err.to_string().contains("unknown dimensions"), "{err}");
         assert!(placeholder_to_const(&mut g, &one("small", "300")).is_err());

@@ -70,7 +70,7 @@ pub(super) fn check_initializers(
                         format!(
                             "initializer node runs '{}', which assigns variable '{target}' after it is restored, \
                              so the frozen value would not be the checkpoint's; leave it out of \
-                             --initializer_nodes or keep the variable with --variable_names_denylist",
+                             `initializer_nodes` or keep the variable with `variable_names_denylist`",
                             node.name
                         ),
                     ));
@@ -141,8 +141,8 @@ pub(super) fn check_size(
     }
     Err(Error::TooLarge {
         what: format!(
-            "the frozen graph (largest constants: {}; keep some as variables with --variable_names_denylist, \
-             or write it anyway with --allow_over_2gb, though TensorFlow cannot load it)",
+            "the frozen graph (largest constants: {}; keep some as variables with `variable_names_denylist`, \
+             or write it anyway with `allow_over_2gb`, though TensorFlow cannot load it)",
             names.join(", ")
         ),
         size,
@@ -175,7 +175,7 @@ mod tests {
             text.contains("'embedding' (3072 MiB), 'small' (1 MiB)"),
             "{text}"
         );
-        assert!(text.contains("--allow_over_2gb"), "{text}");
+        assert!(text.contains("`allow_over_2gb`"), "{text}");
         check_size(3 << 30, &content, true, &mut warnings).expect("allowed");
         assert_eq!(warnings.len(), 1);
         check_size(GRAPHDEF_LIMIT, &content, false, &mut warnings).expect("at the limit");

@@ -159,7 +159,7 @@ fn walk(
                         return Err(Error::unsupported(format!(
                             "node '{name}' ({op}) in function '{function}' needs the variable itself, \
                              not its value, so the function cannot be frozen; keep that variable with \
-                             --variable_names_denylist"
+                             `variable_names_denylist`"
                         )));
                     }
                 }

@@ -82,7 +82,7 @@ fn ref_message(
     expecting: Expecting,
 ) -> String {
     let fix = if has_value_form(&node.op) {
-        "--fix_ref_ops rewrites it into its value form"
+        "`fix_ref_ops` rewrites it into its value form"
     } else {
         "keep that variable a variable, or choose outputs that do not need this node"
     };

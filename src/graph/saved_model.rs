@@ -56,12 +56,14 @@ pub fn load_saved_model(file: InputFile<'_>, tags: &[String]) -> Result<LoadedGr
             .iter()
             .map(|set| format!("[{}]", set.iter().copied().collect::<Vec<_>>().join(",")))
             .collect();
-        return Err(Error::Usage(format!(
-            "{}: no MetaGraphDef has the tag set [{}]; --saved_model_tags can be one of {}",
+        return Err(Error::mismatch(
             file.name,
-            wanted.iter().copied().collect::<Vec<_>>().join(","),
-            available.join(" ")
-        )));
+            format!(
+                "no MetaGraphDef has the tag set [{}]; `saved_model_tags` can be one of {}",
+                wanted.iter().copied().collect::<Vec<_>>().join(","),
+                available.join(" ")
+            ),
+        ));
     };
     let meta = model.meta_graphs.into_iter().nth(index).unwrap_or_default();
     Ok(from_meta(meta, GraphKind::SavedModel))

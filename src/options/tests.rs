@@ -125,3 +125,24 @@ fn the_json_table_has_every_row() {
     assert!(json.contains(r#""aliases":["variable_names_blacklist"]"#));
     assert!(json.contains(r#""page":{"id":"clear-devices","label":"Clear devices"}"#));
 }
+
+#[test]
+fn each_shell_phrases_the_options_the_core_names() {
+    let message = "too large; keep some with `variable_names_denylist`, or `allow_over_2gb`; `Placeholder` stays";
+    assert_eq!(
+        phrase(message, |row| format!("--{}", row.flag)),
+        "too large; keep some with --variable_names_denylist, or --allow_over_2gb; `Placeholder` stays"
+    );
+    let page = phrase(message, |row| {
+        row.page
+            .map_or(row.flag.to_owned(), |p| format!("“{}”", p.label))
+    });
+    assert!(
+        page.ends_with("or “Allow over 2 GiB”; `Placeholder` stays"),
+        "{page}"
+    );
+    assert_eq!(
+        phrase("a `lone backtick", |_| String::new()),
+        "a `lone backtick"
+    );
+}

@@ -3,12 +3,22 @@
 
 use std::io::Write;
 
-use tf_freeze::options::OptionValues;
+use tf_freeze::options::{phrase, OptionRow, OptionValues};
 use tf_freeze::Error;
 
 use crate::files::Inputs;
 use crate::flags::{parse_flags, usage};
 use crate::write::{write_plan, Shards};
+
+/// The CLI names an option by its flag.
+pub fn flag(row: &OptionRow) -> String {
+    format!("--{}", row.flag)
+}
+
+/// A core message in the CLI's words.
+fn cli(message: &str) -> String {
+    phrase(message, flag)
+}
 
 /// Runs the tool; returns the exit code: 0 ok, 1 bad input, 2 bad usage.
 pub fn run(args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
@@ -30,7 +40,7 @@ pub fn run(args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write) -> u
     match freeze(args, &values, stdout, &mut say) {
         Ok(()) => 0,
         Err(err) => {
-            say(&format!("freeze_graph: {err}\n"));
+            say(&format!("freeze_graph: {}\n", cli(&err.to_string())));
             if err.is_usage() {
                 2
             } else {
@@ -48,13 +58,13 @@ fn freeze(
 ) -> Result<(), Error> {
     let inputs = Inputs::read(values)?;
     for warning in &inputs.warnings {
-        say(&format!("freeze_graph: warning: {warning}\n"));
+        say(&format!("freeze_graph: warning: {}\n", cli(warning)));
     }
     let request = inputs.request(values)?;
     if values.bool("inspect") {
         let report = tf_freeze::inspect_request(&request)?;
         return stdout
-            .write_all(report.to_json().as_bytes())
+            .write_all(cli(&report.to_json()).as_bytes())
             .and_then(|()| stdout.flush())
             .map_err(|e| Error::Output {
                 file: "stdout".into(),
@@ -70,11 +80,11 @@ fn freeze(
         .collect::<Result<Vec<_>, _>>()?;
     let plan = prepared.finish(&loaded)?;
     for warning in &plan.warnings {
-        say(&format!("freeze_graph: warning: {warning}\n"));
+        say(&format!("freeze_graph: warning: {}\n", cli(warning)));
     }
     let summary = &plan.summary;
     for change in &summary.changes {
-        say(&format!("freeze_graph: {change}\n"));
+        say(&format!("freeze_graph: {}\n", cli(change)));
     }
     let (frozen, kept) = (summary.variables_frozen(), summary.nodes_kept);
     let did = format!(
@@ -96,9 +106,11 @@ fn freeze(
         )),
     }
     if let Some(path) = values.non_empty("report") {
-        std::fs::write(path, plan.report_json(&command_line(args))).map_err(|e| Error::Output {
-            file: path.to_owned(),
-            detail: e.to_string(),
+        std::fs::write(path, cli(&plan.report_json(&command_line(args)))).map_err(|e| {
+            Error::Output {
+                file: path.to_owned(),
+                detail: e.to_string(),
+            }
         })?;
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::roles;
 use tf_freeze::layout;
-use tf_freeze::options::{OptionRow, OptionValues};
+use tf_freeze::options::OptionValues;
 use tf_freeze::{CheckpointFiles, Error, FreezeRequest, InputFile};
 
 pub fn read_file(path: &str, what: &str) -> Result<Vec<u8>, Error> {
@@ -112,7 +112,6 @@ impl Inputs {
     }
 
     pub fn request(&self, values: &OptionValues) -> Result<FreezeRequest<'_>, Error> {
-        let flag = |row: &OptionRow| format!("--{}", row.flag);
         Ok(FreezeRequest {
             graph: self.graph.as_ref().map(Read::input),
             meta_graph: self.meta_graph.as_ref().map(Read::input),
@@ -134,7 +133,7 @@ impl Inputs {
                 shard_sizes: self.shard_sizes.clone(),
             },
             input_binary: values.given_bool("input_binary"),
-            options: values.freeze_options(flag)?,
+            options: values.freeze_options(crate::cli::flag)?,
         })
     }
 }

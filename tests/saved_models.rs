@@ -91,8 +91,13 @@ fn unknown_tag_set_names_the_ones_there_are() {
         ))
         .output()
         .expect("runs");
-    assert_eq!(run.status.code(), Some(2));
+    // The flag is well formed; the SavedModel lacks that tag set: bad input.
+    assert_eq!(run.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("--saved_model_tags can be one of"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("no MetaGraphDef has the tag set [train]"),
         "{stderr}"

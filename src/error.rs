@@ -41,6 +41,9 @@ pub enum Error {
         /// What does not match.
         detail: String,
     },
+    /// Several variables the checkpoint cannot give, each a [`Error::Mismatch`]
+    /// (or another input error), so a shell can list or group them.
+    Mismatches(Vec<Error>),
     /// An output node name that the graph does not have.
     UnknownNode {
         /// The name as given.
@@ -120,6 +123,7 @@ impl Error {
             | Error::Checksum { .. }
             | Error::MissingFile { .. }
             | Error::Mismatch { .. }
+            | Error::Mismatches(_)
             | Error::UnknownNode { .. }
             | Error::NoVariables
             | Error::Output { .. } => ErrorKind::Input,
@@ -178,6 +182,15 @@ impl fmt::Display for Error {
             ),
             Error::MissingFile { file, detail } => write!(f, "missing file {file}: {detail}"),
             Error::Mismatch { name, detail } => write!(f, "{name}: {detail}"),
+            Error::Mismatches(each) => {
+                let each: Vec<String> = each.iter().map(Error::to_string).collect();
+                write!(
+                    f,
+                    "{} variables: cannot be frozen from this checkpoint: {}",
+                    each.len(),
+                    each.join("; ")
+                )
+            }
             Error::UnknownNode { name, suggestions } => {
                 write!(f, "node '{name}' is not in the graph")?;
                 if suggestions.is_empty() {
@@ -243,6 +256,17 @@ mod tests {
             assert_eq!(err.kind(), kind, "{err}");
         }
         assert_eq!(ErrorKind::Limit.as_str(), "limit");
+    }
+
+    #[test]
+    fn several_mismatches_are_one_error_that_keeps_each() {
+        let err = Error::Mismatches(vec![Error::mismatch("a", "x"), Error::mismatch("b", "y")]);
+        assert_eq!(
+            err.to_string(),
+            "2 variables: cannot be frozen from this checkpoint: a: x; b: y"
+        );
+        assert_eq!(err.kind(), ErrorKind::Input);
+        assert!(matches!(&err, Error::Mismatches(each) if each.len() == 2));
     }
 
     #[test]

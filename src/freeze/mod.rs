@@ -341,11 +341,7 @@ impl Freezer<'_, '_> {
             )?;
         }
         if mismatches.len() > 1 {
-            let each: Vec<String> = mismatches.iter().map(Error::to_string).collect();
-            return Err(Error::Mismatch {
-                name: format!("{} variables", mismatches.len()),
-                detail: format!("cannot be frozen from this checkpoint: {}", each.join("; ")),
-            });
+            return Err(Error::Mismatches(mismatches));
         }
         if let Some(err) = mismatches.pop() {
             return Err(err);

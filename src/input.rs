@@ -1,7 +1,7 @@
 //! What the shells hand the core: files as names and bytes, and the request
 //! that names each file's role.
 
-use crate::options::FreezeOptions;
+use crate::options::Options;
 
 /// One input file: the name it had (for messages) and its bytes.
 #[derive(Debug, Clone, Copy)]
@@ -10,6 +10,13 @@ pub struct InputFile<'a> {
     pub name: &'a str,
     /// Its whole contents.
     pub bytes: &'a [u8],
+}
+
+impl<'a> InputFile<'a> {
+    /// A file called `name` holding `bytes`.
+    pub const fn new(name: &'a str, bytes: &'a [u8]) -> Self {
+        InputFile { name, bytes }
+    }
 }
 
 /// The checkpoint the values come from: its `.index` and the sizes of the
@@ -26,6 +33,19 @@ pub struct CheckpointFiles<'a> {
     /// The size of each `.data-SSSSS-of-NNNNN` shard by shard id; `None` when
     /// that shard was not given.
     pub shard_sizes: Vec<Option<u64>>,
+}
+
+impl<'a> CheckpointFiles<'a> {
+    /// A V2 checkpoint held in memory: its `.index` and every `.data` shard in
+    /// shard order (only their sizes are kept; the shards are read later).
+    pub fn v2(prefix: &'a str, index: InputFile<'a>, shards: &[&[u8]]) -> Self {
+        CheckpointFiles {
+            prefix,
+            index,
+            more_tables: Vec::new(),
+            shard_sizes: shards.iter().map(|s| Some(s.len() as u64)).collect(),
+        }
+    }
 }
 
 /// Everything one freeze needs.
@@ -48,5 +68,5 @@ pub struct FreezeRequest<'a> {
     /// `--input_binary`: only a hint of which encoding to try first.
     pub input_binary: Option<bool>,
     /// The parameters.
-    pub options: FreezeOptions,
+    pub options: Options,
 }

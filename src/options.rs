@@ -1,7 +1,7 @@
 //! The options, in one table: TF's `freeze_graph` flags (tensorflow/python/tools/
 //! freeze_graph.py) and the ones added here. The CLI parses and documents its
 //! flags from [`OPTIONS`], the page fills its controls and writes its "same
-//! command" from the table's JSON, and both build [`FreezeOptions`] through
+//! command" from the table's JSON, and both build [`Options`] through
 //! [`OptionValues`].
 
 use serde::Serialize;
@@ -269,7 +269,7 @@ impl OptionValues {
 
     /// The freeze parameters; `name_of` names an option in messages, as the
     /// shell shows it (a flag or a control's label).
-    pub fn freeze_options(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<FreezeOptions> {
+    pub fn freeze_options(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<Options> {
         let optional = |flag: &str| Some(self.list(flag)).filter(|items| !items.is_empty());
         let owned = |flag: &str| self.non_empty(flag).map(str::to_owned);
         let placeholder_to_const =
@@ -279,7 +279,7 @@ impl OptionValues {
                     .unwrap_or_default();
                 Error::Usage(format!("{name}: {err}"))
             })?;
-        Ok(FreezeOptions {
+        Ok(Options {
             output_node_names: self.list("output_node_names"),
             clear_devices: self.bool("clear_devices"),
             variable_names_whitelist: optional("variable_names_whitelist"),
@@ -323,9 +323,12 @@ pub fn phrase(message: &str, name_of: impl Fn(&OptionRow) -> String) -> String {
     out
 }
 
-/// TF's `freeze_graph` parameters (TF 2.21 defaults in [`FreezeOptions::default`]).
+/// TF's `freeze_graph` parameters (TF 2.21 defaults in [`Options::default`]).
+/// New options are added over time: start from [`Options::default`] or
+/// [`Options::outputs`] and set fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FreezeOptions {
+#[non_exhaustive]
+pub struct Options {
     /// Node names to keep, with what they need (`name`, `name:0` or `^name`).
     pub output_node_names: Vec<String>,
     /// Blank every node's device (TF's default: true).
@@ -355,9 +358,22 @@ pub struct FreezeOptions {
     pub use_moving_averages: bool,
 }
 
-impl Default for FreezeOptions {
+impl Options {
+    /// TF's defaults, keeping `outputs` (`"probs,logits"` or one name each).
+    pub fn outputs<S: AsRef<str>>(outputs: impl IntoIterator<Item = S>) -> Self {
+        Options {
+            output_node_names: outputs
+                .into_iter()
+                .flat_map(|names| split_list(names.as_ref()))
+                .collect(),
+            ..Options::default()
+        }
+    }
+}
+
+impl Default for Options {
     fn default() -> Self {
-        FreezeOptions {
+        Options {
             output_node_names: Vec::new(),
             clear_devices: true,
             variable_names_whitelist: None,

@@ -5,6 +5,8 @@
 
 #![deny(clippy::indexing_slicing)]
 
+use std::io::{Read, Seek, SeekFrom, Write};
+
 use prost::encoding::encoded_len_varint;
 use prost::Message;
 
@@ -12,6 +14,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::proto::{attr_value, GraphDef, NodeDef, TensorProto};
+
+/// How much of a shard [`Plan::write_to`] copies at a time.
+const COPY_CHUNK: usize = 1 << 20;
 
 /// One piece of the output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +159,63 @@ impl Plan {
             stored,
             computed,
         })
+    }
+
+    /// Streams the frozen GraphDef into `out`, copying each shard segment from
+    /// `shards` (by shard id, e.g. open `.data` files or `Cursor`s) through a
+    /// small buffer and checking its crc32c against the checkpoint's. Returns
+    /// the bytes written. Nothing is held whole, so the output may be larger
+    /// than memory. On an error `out` holds part of the output: discard it.
+    pub fn write_to<W: Write, S: Read + Seek>(&self, out: &mut W, shards: &mut [S]) -> Result<u64> {
+        let written = |e: std::io::Error| Error::Output {
+            file: "the output".into(),
+            detail: e.to_string(),
+        };
+        let mut buffer = vec![0u8; COPY_CHUNK];
+        let mut total = 0u64;
+        for segment in &self.segments {
+            match segment {
+                Segment::Bytes(bytes) => out.write_all(bytes).map_err(written)?,
+                Segment::Shard {
+                    shard,
+                    offset,
+                    len,
+                    crc32c,
+                    tensor,
+                } => {
+                    let file = self
+                        .data_files
+                        .get(*shard as usize)
+                        .cloned()
+                        .unwrap_or_default();
+                    let unreadable = |e: std::io::Error| {
+                        Error::corrupt(&file, format!("cannot read tensor '{tensor}' ({e})"))
+                    };
+                    let source =
+                        shards
+                            .get_mut(*shard as usize)
+                            .ok_or_else(|| Error::MissingFile {
+                                file: file.clone(),
+                                detail: "the checkpoint's values are in it".into(),
+                            })?;
+                    source.seek(SeekFrom::Start(*offset)).map_err(unreadable)?;
+                    let mut left = *len;
+                    let mut crc = 0u32;
+                    while left > 0 {
+                        let step = usize::try_from(left).map_or(COPY_CHUNK, |l| l.min(COPY_CHUNK));
+                        let chunk = buffer.get_mut(..step).unwrap_or_default();
+                        source.read_exact(chunk).map_err(unreadable)?;
+                        crc = crc32c::crc32c_append(crc, chunk);
+                        out.write_all(chunk).map_err(written)?;
+                        left = left.saturating_sub(step as u64);
+                    }
+                    self.check_crc(*shard, tensor, *crc32c, crc)?;
+                }
+            }
+            total = total.saturating_add(segment.len());
+        }
+        out.flush().map_err(written)?;
+        Ok(total)
     }
 
     /// The whole output in memory, given a way to read shard ranges. Meant for

@@ -5,20 +5,127 @@
 use crate::bundle::BundleIndex;
 use crate::checkpoint::Checkpoint;
 use crate::cleanup;
+use crate::detect::{self, FileKind};
 use crate::error::{Error, Result};
 use crate::freeze::{self, Prepared};
 use crate::graph::names::{node_name, resolve_output};
 use crate::graph::{self, Expect, LoadedGraph};
-use crate::input::FreezeRequest;
+use crate::input::{CheckpointFiles, FreezeRequest, InputFile};
 use crate::inspect::{self, Report, SuggestedOutput};
-use crate::options::FreezeOptions;
+use crate::options::{saved_model_tags, Options, DEFAULT_SAVED_MODEL_TAGS};
+use crate::plan::Plan;
 use crate::proto::GraphDef;
+
+/// A graph to freeze, parsed from whichever file holds it.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    loaded: LoadedGraph,
+}
+
+impl Graph {
+    /// Parses a GraphDef, MetaGraphDef or SavedModel (with TF's default tag
+    /// set, `serve`), binary or text, told apart by its bytes.
+    pub fn parse(file: InputFile<'_>) -> Result<Graph> {
+        let bytes = file.bytes;
+        let head = bytes
+            .get(..bytes.len().min(detect::HEAD_LEN))
+            .unwrap_or_default();
+        let tail = bytes
+            .get(bytes.len().saturating_sub(detect::TAIL_LEN)..)
+            .unwrap_or_default();
+        let loaded = match detect::detect(file.name, head, tail) {
+            FileKind::SavedModel { .. } => {
+                graph::load_saved_model(file, &saved_model_tags(DEFAULT_SAVED_MODEL_TAGS))?
+            }
+            FileKind::MetaGraphDef { text } => {
+                graph::load(file, Expect::MetaGraphDef, Some(!text))?
+            }
+            FileKind::GraphDef { text } => graph::load(file, Expect::GraphDef, Some(!text))?,
+            _ => graph::load(file, Expect::GraphDef, None)?,
+        };
+        Ok(Graph { loaded })
+    }
+
+    /// Parses a SavedModel's `saved_model.pb`, choosing the MetaGraphDef of `tags`.
+    pub fn parse_saved_model(file: InputFile<'_>, tags: &[String]) -> Result<Graph> {
+        Ok(Graph {
+            loaded: graph::load_saved_model(file, tags)?,
+        })
+    }
+
+    /// The number of nodes of the graph as parsed.
+    pub fn nodes(&self) -> usize {
+        self.loaded.graph.node.len()
+    }
+}
+
+/// Freezes `graph` with the values of `checkpoint`, whose `.data` shards are
+/// `shards` in memory (shard order), and returns the plan; write it with
+/// [`Plan::write_to`]. For files too large to hold, use [`prepare`] and
+/// [`Prepared::finish`] with the ranges read from disk.
+pub fn freeze(
+    graph: &Graph,
+    checkpoint: &CheckpointFiles<'_>,
+    shards: &[&[u8]],
+    options: &Options,
+) -> Result<Plan> {
+    let prepared = prepare_loaded(graph.loaded.clone(), checkpoint, options)?;
+    let loaded = prepared
+        .reads()
+        .iter()
+        .map(|r| shard_range(shards, prepared.data_files(), r.shard, r.offset, r.len))
+        .collect::<Result<Vec<_>>>()?;
+    prepared.finish(&loaded)
+}
+
+/// Bytes `offset..offset + len` of shard `shard`.
+fn shard_range(
+    shards: &[&[u8]],
+    names: &[String],
+    shard: u32,
+    offset: u64,
+    len: u64,
+) -> Result<Vec<u8>> {
+    let name = || names.get(shard as usize).cloned().unwrap_or_default();
+    let bytes = shards
+        .get(shard as usize)
+        .ok_or_else(|| Error::MissingFile {
+            file: name(),
+            detail: "the checkpoint's values are in it".into(),
+        })?;
+    let range = usize::try_from(offset)
+        .ok()
+        .zip(
+            offset
+                .checked_add(len)
+                .and_then(|end| usize::try_from(end).ok()),
+        )
+        .and_then(|(start, end)| bytes.get(start..end));
+    range.map(<[u8]>::to_vec).ok_or_else(|| {
+        Error::corrupt(
+            &name(),
+            format!(
+                "too short ({} bytes; the checkpoint needs bytes up to {})",
+                bytes.len(),
+                offset.saturating_add(len)
+            ),
+        )
+    })
+}
 
 /// Loads the inputs and decides the freeze; the shell then reads
 /// [`Prepared::reads`] and calls [`Prepared::finish`].
 pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
-    let options = &request.options;
-    let mut loaded = load_graphs(request)?;
+    let loaded = load_graphs(request)?;
+    prepare_loaded(loaded, &request.checkpoint, &request.options)
+}
+
+/// [`prepare`] over a graph already loaded.
+fn prepare_loaded(
+    mut loaded: LoadedGraph,
+    checkpoint: &CheckpointFiles<'_>,
+    options: &Options,
+) -> Result<Prepared> {
     let mut warnings = Vec::new();
     // TF freezes the graph its import has completed with attr defaults.
     graph::op_defaults::add_defaults(&mut loaded.graph);
@@ -30,7 +137,7 @@ pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
         input_nodes,
         saver_def: loaded.saver_def.as_ref(),
         outputs,
-        files: &request.checkpoint,
+        files: checkpoint,
         options,
         warnings,
         changes,
@@ -83,7 +190,7 @@ pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<Report> {
 
 /// The opt-in cleanups that change what the outputs need, so they run
 /// before pruning.
-fn clean_before(graph: &mut GraphDef, options: &FreezeOptions) -> Result<Vec<String>> {
+fn clean_before(graph: &mut GraphDef, options: &Options) -> Result<Vec<String>> {
     let mut changes = Vec::new();
     if options.strip_training_nodes || options.input_placeholder.is_some() {
         changes.extend(cleanup::strip_training_nodes(
@@ -188,7 +295,7 @@ pub fn no_graph_error(index_name: &str, index_bytes: &[u8]) -> Error {
 
 /// The nodes to keep: as given, or a SavedModel's serving signature outputs.
 fn output_names(
-    options: &FreezeOptions,
+    options: &Options,
     loaded: &LoadedGraph,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<String>> {
@@ -306,10 +413,10 @@ mod tests {
                 shard_sizes: Vec::new(),
             },
             input_binary: None,
-            options: FreezeOptions {
+            options: Options {
                 output_node_names: vec!["out".into(), "part".into()],
                 use_moving_averages,
-                ..FreezeOptions::default()
+                ..Options::default()
             },
         };
         let plan = prepare(&request)

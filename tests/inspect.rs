@@ -13,7 +13,7 @@ use tf_freeze::cleanup;
 use tf_freeze::graph::{self, names, Expect, LoadedGraph};
 use tf_freeze::inspect::{self, ProblemKind, Report};
 use tf_freeze::proto::{op_def, GraphDef, NodeDef, OpDef, OpList};
-use tf_freeze::{Checkpoint, Error, FreezeOptions, InputFile};
+use tf_freeze::{Checkpoint, Error, InputFile, Options};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -120,7 +120,7 @@ fn report(name: &str) -> Report {
         &load_graph(name),
         Some(&load_checkpoint(name)),
         None,
-        &FreezeOptions::default(),
+        &Options::default(),
     )
 }
 
@@ -267,7 +267,7 @@ fn partitioned_tensors_count_all_their_parts() {
 fn a_foreign_checkpoint_is_reported() {
     let graph = load_graph("mlp_binary");
     let index = load_checkpoint("seed_text");
-    let report = inspect::inspect(&graph, Some(&index), None, &FreezeOptions::default());
+    let report = inspect::inspect(&graph, Some(&index), None, &Options::default());
     let of = |kind: ProblemKind| -> BTreeSet<&str> {
         report
             .problems
@@ -311,7 +311,7 @@ fn a_wrong_dtype_is_reported() {
         &graph,
         Some(&index),
         Some(&["probs".to_owned()]),
-        &FreezeOptions::default(),
+        &Options::default(),
     );
     let problem = report
         .problems
@@ -335,12 +335,7 @@ fn chosen_outputs_decide_inputs_and_problems() {
         "sparse_softmax_cross_entropy_loss/value".to_owned(),
         "nope".to_owned(),
     ];
-    let report = inspect::inspect(
-        &graph,
-        Some(&index),
-        Some(&chosen),
-        &FreezeOptions::default(),
-    );
+    let report = inspect::inspect(&graph, Some(&index), Some(&chosen), &Options::default());
     let inputs: Vec<&str> = report.inputs.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(inputs, ["x", "labels", "training"]);
     let unknown = report

@@ -8,6 +8,7 @@
 // Integration tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use tf_freeze::proto::tensor_shape_proto::Dim;
 use tf_freeze::proto::tensor_slice_proto::Extent;
 use tf_freeze::proto::{BundleEntryProto, BundleHeaderProto, TensorSliceProto};
 use tf_freeze::wire::Message;
-use tf_freeze::{CheckpointFiles, FreezeOptions, FreezeRequest, InputFile};
+use tf_freeze::{CheckpointFiles, Graph, InputFile, Options};
 
 /// One case may take this long in a debug build before it counts as a hang.
 const CASE_LIMIT: Duration = Duration::from_secs(5);
@@ -27,7 +28,6 @@ const CASE_LIMIT: Duration = Duration::from_secs(5);
 struct Files {
     fixture: &'static str,
     graph_name: &'static str,
-    meta: bool,
     outputs: &'static str,
     graph: Vec<u8>,
     index: Vec<u8>,
@@ -49,7 +49,6 @@ fn load(fixture: &'static str, graph_name: &'static str, outputs: &'static str) 
     Files {
         fixture,
         graph_name,
-        meta: graph_name.ends_with(".meta"),
         outputs,
         graph: read(graph_name),
         index: read(INDEX_NAME),
@@ -68,56 +67,20 @@ impl Files {
         names
     }
 
-    /// The freeze as the CLI does it: prepare, read the ranges it asks for,
-    /// finish, assemble with the tensors' checksums checked.
+    /// The freeze through the library's face: parse the graph, freeze, and
+    /// stream the plan with the tensors' checksums checked.
     fn freeze(&self) -> Result<Vec<u8>, String> {
-        let graph = InputFile {
-            name: self.graph_name,
-            bytes: &self.graph,
-        };
-        let request = FreezeRequest {
-            graph: (!self.meta).then_some(graph),
-            meta_graph: self.meta.then_some(graph),
-            saver: None,
-            saved_model: None,
-            saved_model_tags: Vec::new(),
-            checkpoint: CheckpointFiles {
-                prefix: "model.ckpt",
-                index: InputFile {
-                    name: INDEX_NAME,
-                    bytes: &self.index,
-                },
-                more_tables: Vec::new(),
-                shard_sizes: self.data.iter().map(|d| Some(d.len() as u64)).collect(),
-            },
-            input_binary: Some(true),
-            options: FreezeOptions {
-                output_node_names: tf_freeze::split_list(self.outputs),
-                ..FreezeOptions::default()
-            },
-        };
-        let read = |shard: u32, offset: u64, len: u64| {
-            let range = usize::try_from(offset)
-                .ok()
-                .zip(usize::try_from(offset.saturating_add(len)).ok())
-                .and_then(|(start, end)| self.data.get(shard as usize)?.get(start..end));
-            // prepare() checks each range against the shard sizes it was given,
-            // so a range past the end is a bug of the core, not of the file.
-            assert!(
-                range.is_some(),
-                "prepare() asked for bytes {offset}+{len} of shard {shard}, past its end"
-            );
-            Ok(range.unwrap_or_default().to_vec())
-        };
-        let prepared = tf_freeze::prepare(&request).map_err(|e| e.to_string())?;
-        let loaded = prepared
-            .reads()
-            .iter()
-            .map(|r| read(r.shard, r.offset, r.len))
-            .collect::<Result<Vec<_>, tf_freeze::Error>>()
-            .map_err(|e| e.to_string())?;
-        let plan = prepared.finish(&loaded).map_err(|e| e.to_string())?;
-        plan.to_bytes(read).map_err(|e| e.to_string())
+        let text = |e: tf_freeze::Error| e.to_string();
+        let shards: Vec<&[u8]> = self.data.iter().map(Vec::as_slice).collect();
+        let graph = Graph::parse(InputFile::new(self.graph_name, &self.graph)).map_err(text)?;
+        let index = InputFile::new(INDEX_NAME, &self.index);
+        let checkpoint = CheckpointFiles::v2("model.ckpt", index, &shards);
+        let options = Options::outputs([self.outputs]);
+        let plan = tf_freeze::freeze(&graph, &checkpoint, &shards, &options).map_err(text)?;
+        let mut out = Vec::new();
+        let mut readers: Vec<Cursor<&[u8]>> = shards.iter().map(|s| Cursor::new(*s)).collect();
+        plan.write_to(&mut out, &mut readers).map_err(text)?;
+        Ok(out)
     }
 }
 

@@ -2,9 +2,11 @@
 //! crash reproduces from its input alone), a table writer that keeps block
 //! checksums valid after a mutation, and one in-memory freeze.
 
+use std::io::Cursor;
 use tf_freeze::proto::GraphDef;
 use tf_freeze::wire::Message;
-use tf_freeze::{CheckpointFiles, FreezeOptions, FreezeRequest, InputFile};
+
+use tf_freeze::{CheckpointFiles, Graph, InputFile, Options};
 
 /// One TF-made fixture: its graph, `.index` and `.data` shards.
 pub struct Fixture {
@@ -12,8 +14,6 @@ pub struct Fixture {
     pub name: &'static str,
     /// The graph file's name and bytes.
     pub graph: (&'static str, &'static [u8]),
-    /// True when the graph goes to `--input_meta_graph`.
-    pub meta: bool,
     /// The `.index`.
     pub index: &'static [u8],
     /// The `.data` shards in shard order.
@@ -34,7 +34,6 @@ pub const FIXTURES: [Fixture; 6] = [
     Fixture {
         name: "mlp_binary",
         graph: ("graph.pb", fixture_file!("mlp_binary", "graph.pb")),
-        meta: false,
         index: fixture_file!("mlp_binary", "model.ckpt.index"),
         data: &[fixture_file!(
             "mlp_binary",
@@ -48,7 +47,6 @@ pub const FIXTURES: [Fixture; 6] = [
             "model.ckpt.meta",
             fixture_file!("two_shards", "model.ckpt.meta"),
         ),
-        meta: true,
         index: fixture_file!("two_shards", "model.ckpt.index"),
         data: &[
             fixture_file!("two_shards", "model.ckpt.data-00000-of-00002"),
@@ -62,7 +60,6 @@ pub const FIXTURES: [Fixture; 6] = [
             "model.ckpt.meta",
             fixture_file!("dtypes_meta", "model.ckpt.meta"),
         ),
-        meta: true,
         index: fixture_file!("dtypes_meta", "model.ckpt.index"),
         data: &[fixture_file!(
             "dtypes_meta",
@@ -78,7 +75,6 @@ pub const FIXTURES: [Fixture; 6] = [
     Fixture {
         name: "seed_text",
         graph: ("graph.pbtxt", fixture_file!("seed_text", "graph.pbtxt")),
-        meta: false,
         index: fixture_file!("seed_text", "model.ckpt.index"),
         data: &[fixture_file!("seed_text", "model.ckpt.data-00000-of-00001")],
         outputs: "out",
@@ -89,7 +85,6 @@ pub const FIXTURES: [Fixture; 6] = [
             "model.ckpt.meta",
             fixture_file!("string_scalar", "model.ckpt.meta"),
         ),
-        meta: true,
         index: fixture_file!("string_scalar", "model.ckpt.index"),
         data: &[fixture_file!(
             "string_scalar",
@@ -103,7 +98,6 @@ pub const FIXTURES: [Fixture; 6] = [
             "model.ckpt.meta",
             fixture_file!("partitioned_meta", "model.ckpt.meta"),
         ),
-        meta: true,
         index: fixture_file!("partitioned_meta", "model.ckpt.index"),
         data: &[fixture_file!(
             "partitioned_meta",
@@ -134,60 +128,25 @@ impl Fixture {
         }
     }
 
-    /// Freezes `inputs` as the CLI would: prepare, read the ranges it asks
-    /// for, finish, assemble with checksums checked. Panics only if the
-    /// output is not a GraphDef, which would be a bug of the core.
+    /// Freezes `inputs` through the library's face: parse, freeze, stream the
+    /// plan with checksums checked. Panics only if the output is not a
+    /// GraphDef, which would be a bug of the core.
     pub fn freeze(&self, inputs: &Inputs) -> Result<Vec<u8>, tf_freeze::Error> {
-        let graph = InputFile {
-            name: self.graph.0,
-            bytes: &inputs.graph,
-        };
-        let request = FreezeRequest {
-            graph: (!self.meta).then_some(graph),
-            meta_graph: self.meta.then_some(graph),
-            saver: None,
-            saved_model: None,
-            saved_model_tags: Vec::new(),
-            checkpoint: CheckpointFiles {
-                prefix: "model.ckpt",
-                index: InputFile {
-                    name: "model.ckpt.index",
-                    bytes: &inputs.index,
-                },
-                more_tables: Vec::new(),
-                shard_sizes: inputs.data.iter().map(|d| Some(d.len() as u64)).collect(),
-            },
-            input_binary: Some(self.meta || self.graph.0.ends_with(".pb")),
-            options: FreezeOptions {
-                output_node_names: tf_freeze::split_list(self.outputs),
-                ..FreezeOptions::default()
-            },
-        };
-        let read = |shard: u32, offset: u64, len: u64| -> Result<Vec<u8>, tf_freeze::Error> {
-            let bytes = inputs.data.get(shard as usize).map(Vec::as_slice);
-            let range = usize::try_from(offset)
-                .ok()
-                .zip(usize::try_from(offset.saturating_add(len)).ok())
-                .and_then(|(start, end)| bytes?.get(start..end));
-            // prepare() checks every range against the shard sizes it was given.
-            assert!(
-                range.is_some(),
-                "{}: prepare() asked for bytes {offset}+{len} of shard {shard}, past its end",
-                self.name
-            );
-            Ok(range.unwrap_or_default().to_vec())
-        };
-        let prepared = tf_freeze::prepare(&request)?;
-        let loaded = prepared
-            .reads()
-            .iter()
-            .map(|r| read(r.shard, r.offset, r.len))
-            .collect::<Result<Vec<_>, _>>()?;
-        let plan = prepared.finish(&loaded)?;
-        let bytes = plan.to_bytes(read)?;
+        let shards: Vec<&[u8]> = inputs.data.iter().map(Vec::as_slice).collect();
+        let graph = Graph::parse(InputFile::new(self.graph.0, &inputs.graph))?;
+        let index = InputFile::new("model.ckpt.index", &inputs.index);
+        let checkpoint = CheckpointFiles::v2("model.ckpt", index, &shards);
+        let plan = tf_freeze::freeze(
+            &graph,
+            &checkpoint,
+            &shards,
+            &Options::outputs([self.outputs]),
+        )?;
+        let mut bytes = Vec::new();
+        let mut readers: Vec<Cursor<&[u8]>> = shards.iter().map(|s| Cursor::new(*s)).collect();
+        let written = plan.write_to(&mut bytes, &mut readers)?;
         assert_eq!(
-            bytes.len() as u64,
-            plan.summary.output_bytes,
+            written, plan.summary.output_bytes,
             "{}: the summary's size is not the output's",
             self.name
         );
@@ -266,4 +225,17 @@ pub fn build_table(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     footer.extend_from_slice(&0xDB47_7524_8B80_FB57u64.to_le_bytes());
     out.extend(footer);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_freezes_through_the_library() {
+        for fixture in &FIXTURES {
+            let frozen = fixture.freeze(&fixture.inputs());
+            assert!(frozen.is_ok(), "{}: {:?}", fixture.name, frozen.err());
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::graph::names::{node_name, suggestions};
 use crate::graph::ops::is_assignment;
 use crate::input::CheckpointFiles;
-use crate::options::FreezeOptions;
+use crate::options::Options;
 use crate::plan::ContentRef;
 use crate::proto::{GraphDef, NodeDef};
 use crate::variables;
@@ -18,7 +18,7 @@ use crate::variables;
 /// pass TF's defaults for graphs that lack them, so a miss is only a warning.
 pub(super) fn check_deprecated_names(
     graph: &GraphDef,
-    options: &FreezeOptions,
+    options: &Options,
     warnings: &mut Vec<String>,
 ) {
     let exists = |name: &str| graph.node.iter().any(|n| n.name == node_name(name));
@@ -41,7 +41,7 @@ pub(super) fn check_deprecated_names(
 pub(super) fn check_initializers(
     graph: &GraphDef,
     extracted: &GraphDef,
-    options: &FreezeOptions,
+    options: &Options,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let frozen: HashSet<&str> = variables::to_convert(extracted, options)

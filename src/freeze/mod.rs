@@ -18,7 +18,7 @@ use crate::graph::ops::{is_placeholder, is_variable};
 use crate::graph::saver::{self, Source};
 use crate::graph::{refs, subgraph};
 use crate::input::CheckpointFiles;
-use crate::options::FreezeOptions;
+use crate::options::Options;
 use crate::plan::{self, ContentRef, FrozenVariable, Plan, Summary};
 use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef, OpList, SaverDef};
 use crate::tensor;
@@ -209,7 +209,7 @@ pub(crate) struct Input<'a, 'f> {
     /// The checkpoint's files (prefix and shard sizes).
     pub files: &'a CheckpointFiles<'f>,
     /// The options.
-    pub options: &'a FreezeOptions,
+    pub options: &'a Options,
     /// Warnings so far.
     pub warnings: Vec<String>,
     /// Changes the cleanups made so far.
@@ -313,7 +313,7 @@ struct Freezer<'a, 'f> {
 }
 
 impl Freezer<'_, '_> {
-    fn convert_all(&mut self, options: &FreezeOptions) -> Result<()> {
+    fn convert_all(&mut self, options: &Options) -> Result<()> {
         let variables: Vec<usize> = variables::to_convert(&self.graph, options)
             .map(|(i, _)| i)
             .collect();

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::checkpoint::Checkpoint;
 use crate::graph::saver::Source;
-use crate::options::FreezeOptions;
+use crate::options::Options;
 use crate::variables::{self, Disagreement, NotFound};
 
 use super::graph_index::GraphIndex;
@@ -27,7 +27,7 @@ pub(super) fn check_variables(
     checkpoint: &Checkpoint,
     sources: &HashMap<String, Source>,
     needed: &[bool],
-    options: &FreezeOptions,
+    options: &Options,
     problems: &mut Vec<Problem>,
 ) -> Use {
     let mut used = Use {

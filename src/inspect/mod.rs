@@ -25,7 +25,7 @@ use crate::graph::ops::{is_pipeline_source, is_placeholder, is_variable};
 use crate::graph::refs::{ref_inputs, Expecting};
 use crate::graph::saver;
 use crate::graph::LoadedGraph;
-use crate::options::FreezeOptions;
+use crate::options::Options;
 use crate::proto::{GraphDef, NodeDef, OpDef, OpList};
 use crate::variables;
 
@@ -164,7 +164,7 @@ pub fn inspect(
     graph: &LoadedGraph,
     checkpoint: Option<&Checkpoint>,
     outputs: Option<&[String]>,
-    options: &FreezeOptions,
+    options: &Options,
 ) -> Report {
     let g = &graph.graph;
     let op_list = graph.stripped_op_list();

@@ -7,7 +7,7 @@ fn flag(row: &OptionRow) -> String {
 #[test]
 fn the_table_defaults_are_tf_defaults() {
     let options = OptionValues::default().freeze_options(flag).unwrap();
-    assert_eq!(options, FreezeOptions::default());
+    assert_eq!(options, Options::default());
     assert_eq!(OptionValues::default().saved_model_tags(), ["serve"]);
 }
 

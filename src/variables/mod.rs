@@ -16,7 +16,7 @@ use crate::graph::attrs::type_attr;
 use crate::graph::names::suggestions;
 use crate::graph::ops::is_variable;
 use crate::graph::saver::Source;
-use crate::options::FreezeOptions;
+use crate::options::Options;
 use crate::proto::{attr_value, GraphDef, NodeDef};
 
 pub use shadows::{moving_average_keys, use_moving_averages, use_shadows};
@@ -202,7 +202,7 @@ pub fn variable_dtype(node: &NodeDef) -> Result<i32> {
 }
 
 /// Whether the whitelist and denylist let variable `name` become a constant.
-pub fn should_convert(name: &str, options: &FreezeOptions) -> bool {
+pub fn should_convert(name: &str, options: &Options) -> bool {
     let allowed = options
         .variable_names_whitelist
         .as_ref()
@@ -217,7 +217,7 @@ pub fn should_convert(name: &str, options: &FreezeOptions) -> bool {
 /// The variables of `graph` the options let become constants, with their index.
 pub fn to_convert<'g>(
     graph: &'g GraphDef,
-    options: &'g FreezeOptions,
+    options: &'g Options,
 ) -> impl Iterator<Item = (usize, &'g NodeDef)> {
     graph
         .node

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::bundle::region::{extent_region, intersect, region_elements};
 use crate::bundle::{self, BundleIndex, V1Checkpoint, FULL_EXTENT};
 use crate::error::Result;
 use crate::input::CheckpointFiles;
@@ -36,6 +37,36 @@ pub struct Stored<'c> {
     pub sliced: bool,
     /// The V2 entry that holds the value; V1 values are read from the tables.
     pub entry: Option<&'c BundleEntryProto>,
+    /// A V2 slice stored cut otherwise: how it is assembled from stored
+    /// entries (`None` when `entry` holds the value).
+    pub assembly: Option<Assembly<'c>>,
+}
+
+/// A slice assembled from the stored V2 entries that hold its elements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assembly<'c> {
+    /// The slice, `(start, length)` per dimension of the full tensor.
+    pub wanted: Vec<(u64, u64)>,
+    /// The entries that hold it, each element exactly once.
+    pub pieces: Vec<Piece<'c>>,
+}
+
+/// One stored V2 entry that holds part of a wanted slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece<'c> {
+    /// The box the entry holds, `(start, length)` per dimension of the full tensor.
+    pub stored: Vec<(u64, u64)>,
+    /// The entry.
+    pub entry: &'c BundleEntryProto,
+}
+
+/// Why a slice cannot be assembled from what a V2 checkpoint stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Coverage {
+    /// Elements of the slice no stored entry holds, e.g. `[4:6, 0:3]`.
+    Missing(String),
+    /// Elements two stored entries both hold.
+    Doubled(String),
 }
 
 /// One full tensor of the checkpoint, as a listing shows it.
@@ -119,6 +150,7 @@ impl Checkpoint {
                 dims: dims(entry.shape.as_ref()),
                 sliced: !entry.slices.is_empty(),
                 entry: Some(entry),
+                assembly: None,
             }),
             Store::V1(v1) => {
                 let (dtype, shape) = v1.dtype_and_shape(name)?;
@@ -128,6 +160,7 @@ impl Checkpoint {
                     dims: dims(Some(&shape)),
                     sliced: !is_whole(&slices),
                     entry: None,
+                    assembly: None,
                 })
             }
         }
@@ -146,35 +179,53 @@ impl Checkpoint {
         boxes
     }
 
-    /// The slice of `name` with these extents, when the checkpoint can give it:
-    /// a V2 bundle must store exactly that slice; a V1 table assembles any box
-    /// of a tensor it holds (checked when read).
+    /// The slice of `name` with these extents, as `RestoreV2` reads it from
+    /// whatever is stored: a V2 entry of exactly that slice; the whole tensor
+    /// when the slice covers it; else the stored entries (the whole tensor, or
+    /// slices cut otherwise) it is assembled from, which must cover it once.
+    /// A V1 table assembles any box of a tensor it holds (checked when read).
     pub fn slice(&self, name: &str, extents: &[(i64, i64)]) -> Option<Stored<'_>> {
+        self.slice_or_coverage(name, extents).ok()
+    }
+
+    /// [`Checkpoint::slice`], or why not: `Err(None)` when the tensor is not
+    /// stored or the extents do not fit its shape, `Err(Some(_))` when the
+    /// stored entries leave elements of the slice out or hold some twice.
+    pub fn slice_or_coverage(
+        &self,
+        name: &str,
+        extents: &[(i64, i64)],
+    ) -> Result<Stored<'_>, Option<Coverage>> {
         match &self.store {
-            Store::V2(index) => index
-                .entry_raw(&bundle::slice_key(name, extents))
-                .map(|entry| Stored {
-                    dtype: entry.dtype,
-                    dims: dims(entry.shape.as_ref()),
-                    sliced: true,
-                    entry: Some(entry),
-                }),
+            Store::V2(index) => {
+                if let Some(entry) = index.entry_raw(&bundle::slice_key(name, extents)) {
+                    return Ok(Stored {
+                        dtype: entry.dtype,
+                        dims: dims(entry.shape.as_ref()),
+                        sliced: true,
+                        entry: Some(entry),
+                        assembly: None,
+                    });
+                }
+                v2_pieces(index, name, extents)
+            }
             Store::V1(v1) => {
-                let (dtype, shape) = v1.dtype_and_shape(name)?;
+                let (dtype, shape) = v1.dtype_and_shape(name).ok_or(None)?;
                 let full = dims(Some(&shape));
                 if extents.len() != full.len() {
-                    return None;
+                    return Err(None);
                 }
                 let dims = extents
                     .iter()
                     .zip(&full)
                     .map(|(&(_, len), &whole)| if len == FULL_EXTENT { whole } else { len })
                     .collect();
-                Some(Stored {
+                Ok(Stored {
                     dtype,
                     dims,
                     sliced: true,
                     entry: None,
+                    assembly: None,
                 })
             }
         }
@@ -219,6 +270,126 @@ impl Checkpoint {
                 .fold(0, u64::saturating_add),
         }
     }
+}
+
+/// The stored V2 entries slice `extents` of `name` is read from, when the
+/// bundle stores the tensor whole or cut otherwise than the graph's part.
+fn v2_pieces<'c>(
+    index: &'c BundleIndex,
+    name: &str,
+    extents: &[(i64, i64)],
+) -> Result<Stored<'c>, Option<Coverage>> {
+    let full = index.entry(name).ok_or(None)?;
+    let full_dims = dims(full.shape.as_ref());
+    let concrete = |extents: &[(i64, i64)]| -> Option<Vec<(u64, u64)>> {
+        (extents.len() == full_dims.len()).then_some(())?;
+        extents
+            .iter()
+            .zip(&full_dims)
+            .map(|(&e, &d)| extent_region(e, u64::try_from(d).ok()?))
+            .collect()
+    };
+    let wanted = concrete(extents).ok_or(None)?;
+    let whole: Vec<(u64, u64)> = full_dims
+        .iter()
+        .map(|&d| u64::try_from(d).map(|d| (0, d)))
+        .collect::<Result<_, _>>()
+        .map_err(|_| None)?;
+    let stored: Vec<(Vec<(u64, u64)>, &BundleEntryProto)> = if full.slices.is_empty() {
+        if wanted == whole {
+            // The part is the whole tensor (a one-part partitioner).
+            return Ok(Stored {
+                dtype: full.dtype,
+                dims: full_dims,
+                sliced: false,
+                entry: Some(full),
+                assembly: None,
+            });
+        }
+        vec![(whole, full)]
+    } else {
+        full.slices
+            .iter()
+            .map(|slice| {
+                let extents = bundle::slice_extents(slice);
+                let entry = index.entry_raw(&bundle::slice_key(name, &extents))?;
+                Some((concrete(&extents)?, entry))
+            })
+            .collect::<Option<_>>()
+            .ok_or(None)?
+    };
+    let pieces = covering(&wanted, &stored)?;
+    Ok(Stored {
+        dtype: full.dtype,
+        dims: wanted
+            .iter()
+            .map(|&(_, len)| i64::try_from(len).unwrap_or(i64::MAX))
+            .collect(),
+        sliced: true,
+        entry: None,
+        assembly: Some(Assembly { wanted, pieces }),
+    })
+}
+
+/// The stored boxes that meet `wanted`, which together must hold each of its
+/// elements exactly once.
+fn covering<'c>(
+    wanted: &[(u64, u64)],
+    stored: &[(Vec<(u64, u64)>, &'c BundleEntryProto)],
+) -> Result<Vec<Piece<'c>>, Option<Coverage>> {
+    let mut pieces: Vec<Piece<'c>> = Vec::new();
+    let mut covered = 0u64;
+    for (region, entry) in stored {
+        let Some(common) = intersect(region, wanted) else {
+            continue;
+        };
+        for earlier in &pieces {
+            if let Some(both) = intersect(&earlier.stored, &common) {
+                return Err(Some(Coverage::Doubled(box_text(&both))));
+            }
+        }
+        covered = covered.saturating_add(region_elements(&common).unwrap_or(u64::MAX));
+        pieces.push(Piece {
+            stored: region.clone(),
+            entry,
+        });
+    }
+    if Some(covered) != region_elements(wanted) {
+        return Err(Some(Coverage::Missing(uncovered(wanted, &pieces))));
+    }
+    Ok(pieces)
+}
+
+/// A box of elements of `wanted` that no piece holds, for the message: the
+/// first row (along the first dimension) with a gap, or the whole box.
+fn uncovered(wanted: &[(u64, u64)], pieces: &[Piece<'_>]) -> String {
+    let Some(&(start, len)) = wanted.first() else {
+        return box_text(wanted);
+    };
+    for row in start..start.saturating_add(len).min(start.saturating_add(1 << 20)) {
+        let mut line: Vec<(u64, u64)> = wanted.to_vec();
+        if let Some(first) = line.first_mut() {
+            *first = (row, 1);
+        }
+        let held: u64 = pieces
+            .iter()
+            .filter_map(|p| intersect(&p.stored, &line))
+            .map(|c| region_elements(&c).unwrap_or(0))
+            .sum();
+        if Some(held) != region_elements(&line) {
+            return box_text(&line);
+        }
+    }
+    box_text(wanted)
+}
+
+/// `[0:4, 2:3]`: start and end per dimension.
+fn box_text(region: &[(u64, u64)]) -> String {
+    let dims: Vec<String> = region
+        .iter()
+        .map(|&(start, len)| format!("{start}:{}", start.saturating_add(len)))
+        .collect();
+    format!("[{}]", dims.join(", "))
 }
 
 /// One box that covers every dimension whole: a tensor saved unpartitioned.

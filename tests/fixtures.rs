@@ -199,3 +199,25 @@ fn object_based_checkpoint_without_graph_is_explained() {
     assert!(run.stderr.contains("tf.saved_model.save"), "{}", run.stderr);
     assert!(run.output.is_none());
 }
+
+// Partitioned variables read from whatever the checkpoint stores, as RestoreV2 does.
+
+#[test]
+fn one_part_partitions_of_whole_stored_tensors_match_tf() {
+    assert_matches_tf("estimator_one_part");
+}
+
+#[test]
+fn parts_of_whole_stored_tensors_match_tf() {
+    assert_matches_tf("recut_whole");
+}
+
+#[test]
+fn parts_assembled_from_slices_cut_otherwise_match_tf() {
+    assert_matches_tf("recut_slices");
+}
+
+#[test]
+fn v1_parts_cut_otherwise_match_tf() {
+    assert_matches_tf("recut_v1");
+}

@@ -14,6 +14,7 @@ pub mod crc;
 mod data;
 mod entry;
 mod footer;
+pub(crate) mod region;
 mod slice_key;
 mod table;
 #[cfg(test)]

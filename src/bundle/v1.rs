@@ -8,7 +8,6 @@
 //! A sharded checkpoint is several such files (`P-00000-of-00003` …), read
 //! together as TF's `TensorSliceReader` reads all files matching a pattern.
 
-mod region;
 mod values;
 
 use std::collections::BTreeMap;
@@ -16,6 +15,7 @@ use std::collections::BTreeMap;
 use prost::Message;
 
 use super::entry::{dtype_name, num_elements, shape_text};
+use super::region::{copy_region, extent_region, intersect, region_elements, region_key, Region};
 use super::slice_key::{display_key, slice_key, FULL_EXTENT};
 use super::table::read_table;
 use crate::error::{Error, Result};
@@ -23,7 +23,6 @@ use crate::proto::tensor_slice_proto::extent::HasLength;
 use crate::proto::{
     DataType, SavedSliceMeta, SavedTensorSlices, TensorShapeProto, TensorSliceProto, VersionDef,
 };
-use region::{copy_region, extent_region, intersect, region_elements, region_key, Region};
 use values::{stored_values, v1_element_size, Loaded};
 
 /// `TF_CHECKPOINT_VERSION`: the reader's version as a consumer

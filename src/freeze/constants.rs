@@ -56,6 +56,13 @@ impl<'a> Freezer<'a, '_> {
         let elements = bundle::num_elements(&shape)
             .ok_or_else(|| Error::mismatch(&key, "the checkpoint shape has no element count"))?;
         let (value, fill, bytes) = match located.stored.entry {
+            None if located.stored.assembly.is_some() => (
+                tensor::header(dtype, &shape),
+                self.plan_assembly(&key, &located, dtype, elements)?,
+                bundle::element_size(dtype)
+                    .and_then(|size| size.checked_mul(elements))
+                    .unwrap_or(0),
+            ),
             Some(entry) => (
                 tensor::header(dtype, &shape),
                 self.plan_fill(&key, entry, dtype, elements)?,
@@ -108,13 +115,49 @@ impl<'a> Freezer<'a, '_> {
         Ok(value)
     }
 
-    fn plan_fill(
+    /// A part the checkpoint stores cut otherwise (or whole): each stored
+    /// entry that holds some of it is read and checked, then the part is copied
+    /// out of them in `finish`, as `RestoreV2` assembles a slice.
+    fn plan_assembly(
         &mut self,
         key: &str,
-        entry: &BundleEntryProto,
+        located: &Located<'_>,
         dtype: i32,
         elements: u64,
     ) -> Result<Fill> {
+        let Some(assembly) = &located.stored.assembly else {
+            return Ok(Fill::Empty);
+        };
+        let width = bundle::element_size(dtype)
+            .filter(|_| dtype != DataType::DtString as i32)
+            .and_then(|w| usize::try_from(w).ok())
+            .ok_or_else(|| {
+                Error::unsupported(format!(
+                    "{key}: the checkpoint stores this {} variable cut otherwise than the graph's \
+                     part; only numeric parts are re-assembled",
+                    dtype_text(dtype)
+                ))
+            })?;
+        let mut pieces = Vec::with_capacity(assembly.pieces.len());
+        for piece in &assembly.pieces {
+            let range = self.entry_range(key, piece.entry)?;
+            self.reads.push(range);
+            pieces.push((
+                self.reads.len() - 1,
+                piece.entry.crc32c,
+                piece.stored.clone(),
+            ));
+        }
+        Ok(Fill::Assembled {
+            pieces,
+            wanted: assembly.wanted.clone(),
+            width,
+            elements,
+        })
+    }
+
+    /// Where an entry's bytes are, checked against the shard's size.
+    fn entry_range(&self, key: &str, entry: &BundleEntryProto) -> Result<DataRange> {
         let index = self.checkpoint.file();
         let shard = u32::try_from(entry.shard_id)
             .map_err(|_| Error::corrupt(index, format!("{key}: bad shard id")))?;
@@ -146,7 +189,18 @@ impl<'a> Freezer<'a, '_> {
                 ),
             ));
         }
-        let range = DataRange { shard, offset, len };
+        Ok(DataRange { shard, offset, len })
+    }
+
+    fn plan_fill(
+        &mut self,
+        key: &str,
+        entry: &BundleEntryProto,
+        dtype: i32,
+        elements: u64,
+    ) -> Result<Fill> {
+        let range = self.entry_range(key, entry)?;
+        let DataRange { shard, offset, len } = range;
         let crc = entry.crc32c;
         if elements == 0 {
             return Ok(Fill::Empty);

@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::bundle;
+use crate::bundle::region::{copy_region, intersect};
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::graph::ops::{is_placeholder, is_variable};
@@ -53,6 +54,14 @@ enum Fill {
     Strings {
         read: usize,
         crc: u32,
+        elements: u64,
+    },
+    /// Assembled from the reads of stored pieces (read, crc, the box each
+    /// holds) into the `wanted` box, `width` bytes an element.
+    Assembled {
+        pieces: Vec<(usize, u32, Vec<(u64, u64)>)>,
+        wanted: Vec<(u64, u64)>,
+        width: usize,
         elements: u64,
     },
     /// An empty tensor: no value field.
@@ -143,6 +152,37 @@ impl Prepared {
                         *crc,
                     )?;
                 }
+                Fill::Assembled {
+                    pieces,
+                    wanted,
+                    width,
+                    elements,
+                } => {
+                    let read: u64 = pieces
+                        .iter()
+                        .filter_map(|(read, _, _)| self.reads.get(*read))
+                        .map(|r| r.len)
+                        .fold(0, u64::saturating_add);
+                    let mut out = assembled_buffer(&pending.key, *elements, *width, read)?;
+                    for (read, crc, stored) in pieces {
+                        let bytes = checked_read(loaded, &self.reads, *read, &pending.key)?;
+                        bundle::verify_numeric(&file(*read), &pending.key, bytes, *crc)?;
+                        let common = intersect(stored, wanted).unwrap_or_default();
+                        copy_region(bytes, stored, &mut out, wanted, &common, *width).ok_or_else(
+                            || {
+                                Error::mismatch(
+                                    &pending.key,
+                                    "a stored piece is shorter than its shape",
+                                )
+                            },
+                        )?;
+                    }
+                    if tensor::uses_tensor_content(tensor.dtype, *elements) {
+                        tensor.tensor_content = out;
+                    } else {
+                        tensor::fill_typed(tensor, &out, &pending.key)?;
+                    }
+                }
                 Fill::Empty => {}
             }
         }
@@ -176,6 +216,22 @@ impl Prepared {
             warnings: self.warnings,
         })
     }
+}
+
+/// The bytes an assembled part takes; never more than the pieces read for
+/// it hold, so a crafted shape cannot make it allocate more than the files give.
+fn assembled_buffer(key: &str, elements: u64, width: usize, read: u64) -> Result<Vec<u8>> {
+    let size = elements.checked_mul(width as u64).unwrap_or(u64::MAX);
+    let too_large = || Error::TooLarge {
+        what: format!("the re-assembled part {key}"),
+        size,
+        limit: read,
+    };
+    let size = usize::try_from(size)
+        .ok()
+        .filter(|&s| s as u64 <= read)
+        .ok_or_else(too_large)?;
+    Ok(vec![0u8; size])
 }
 
 fn checked_read<'a>(

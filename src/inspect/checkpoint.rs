@@ -84,7 +84,7 @@ fn not_found_problem(variable: &str, file: &str, not_found: &NotFound) -> Proble
                     .map_or(String::new(), |n| format!("; it has '{n}'"))
             ),
         ),
-        NotFound::CutDifferently { .. } => problem(
+        NotFound::Uncovered { .. } => problem(
             ProblemKind::MissingVariable,
             variable,
             not_found.to_error(variable, file).to_string(),

@@ -9,7 +9,7 @@ mod shadows;
 
 use std::collections::HashMap;
 
-use crate::checkpoint::{Checkpoint, Stored};
+use crate::checkpoint::{Checkpoint, Coverage, Stored};
 use crate::dtype::dtype_text;
 use crate::error::{Error, Result};
 use crate::graph::attrs::type_attr;
@@ -54,10 +54,13 @@ pub enum NotFound {
         /// The nearest name the checkpoint has.
         near: Option<String>,
     },
-    /// The tensor is stored, but not cut into the slice the variable is.
-    CutDifferently {
+    /// The tensor is stored, but the slice the variable is lies outside its
+    /// shape, or the stored entries leave elements of it out or hold some twice.
+    Uncovered {
         /// The slice wanted, as reports show it.
         part: String,
+        /// What is wrong; `None` when the slice does not fit the tensor's shape.
+        gap: Option<Coverage>,
     },
 }
 
@@ -72,17 +75,24 @@ pub fn locate<'c>(
     let source = sources.get(&node.name);
     let key = source.map_or(node.name.as_str(), |s| s.key.as_str());
     if let Some(slice) = source.and_then(|s| s.slice.as_ref()) {
-        if let Some(stored) = checkpoint.slice(key, &slice.extents) {
-            return Ok(Located {
-                tensor: key.to_owned(),
-                extents: Some(slice.extents.clone()),
-                stored,
-            });
-        }
-        if checkpoint.tensor(key).is_some() {
-            return Err(NotFound::CutDifferently {
-                part: crate::bundle::display_key(&crate::bundle::slice_key(key, &slice.extents)),
-            });
+        match checkpoint.slice_or_coverage(key, &slice.extents) {
+            Ok(stored) => {
+                return Ok(Located {
+                    tensor: key.to_owned(),
+                    extents: Some(slice.extents.clone()),
+                    stored,
+                })
+            }
+            Err(gap) if checkpoint.tensor(key).is_some() => {
+                return Err(NotFound::Uncovered {
+                    part: crate::bundle::display_key(&crate::bundle::slice_key(
+                        key,
+                        &slice.extents,
+                    )),
+                    gap,
+                });
+            }
+            Err(_) => {}
         }
     } else if let Some(stored) = checkpoint.tensor(key).filter(|s| !s.sliced) {
         return Ok(Located {
@@ -136,10 +146,23 @@ impl NotFound {
                         .map_or(String::new(), |n| format!("; it has '{n}'"))
                 ),
             ),
-            NotFound::CutDifferently { part } => Error::unsupported(format!(
-                "variable '{node}' is part {part}, which the checkpoint {file} stores cut \
-                 differently; re-assembling such parts is not supported yet"
-            )),
+            NotFound::Uncovered { part, gap } => Error::mismatch(
+                node,
+                match gap {
+                    Some(Coverage::Missing(range)) => format!(
+                        "the variable is part {part}, but the checkpoint {file} stores no value \
+                         for its elements {range}"
+                    ),
+                    Some(Coverage::Doubled(range)) => format!(
+                        "the variable is part {part}, but the checkpoint {file} stores its \
+                         elements {range} twice, in slices that overlap"
+                    ),
+                    None => format!(
+                        "the variable is part {part}, which lies outside the tensor the \
+                         checkpoint {file} stores"
+                    ),
+                },
+            ),
         }
     }
 }

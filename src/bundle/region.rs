@@ -2,14 +2,14 @@
 //! between them, as `TensorSlice` and `CopyDataFromTensorSliceToTensorSlice`
 //! do (tensorflow/core/framework/tensor_slice.cc, util/tensor_slice_util.h).
 
-use super::super::slice_key::FULL_EXTENT;
+use super::slice_key::FULL_EXTENT;
 
 /// `(start, length)` per dimension, all concrete.
-pub(super) type Region = Vec<(u64, u64)>;
+pub(crate) type Region = Vec<(u64, u64)>;
 
 /// `(start, length)` as a concrete range inside `0..dim`; length -1 is the
 /// whole dimension and then requires start 0.
-pub(super) fn extent_region((start, length): (i64, i64), dim: u64) -> Option<(u64, u64)> {
+pub(crate) fn extent_region((start, length): (i64, i64), dim: u64) -> Option<(u64, u64)> {
     let start = u64::try_from(start).ok()?;
     if length == FULL_EXTENT {
         return (start == 0).then_some((0, dim));
@@ -19,7 +19,7 @@ pub(super) fn extent_region((start, length): (i64, i64), dim: u64) -> Option<(u6
 }
 
 /// A box as the key extents of its slice (for messages).
-pub(super) fn region_key(region: &[(u64, u64)]) -> Vec<(i64, i64)> {
+pub(crate) fn region_key(region: &[(u64, u64)]) -> Vec<(i64, i64)> {
     region
         .iter()
         .map(|&(s, l)| {
@@ -31,14 +31,14 @@ pub(super) fn region_key(region: &[(u64, u64)]) -> Vec<(i64, i64)> {
         .collect()
 }
 
-pub(super) fn region_elements(region: &[(u64, u64)]) -> Option<u64> {
+pub(crate) fn region_elements(region: &[(u64, u64)]) -> Option<u64> {
     region
         .iter()
         .try_fold(1u64, |n, &(_, len)| n.checked_mul(len))
 }
 
 /// The common box of two boxes of the same rank, if it holds any element.
-pub(super) fn intersect(a: &[(u64, u64)], b: &[(u64, u64)]) -> Option<Region> {
+pub(crate) fn intersect(a: &[(u64, u64)], b: &[(u64, u64)]) -> Option<Region> {
     if a.len() != b.len() {
         return None;
     }
@@ -55,7 +55,7 @@ pub(super) fn intersect(a: &[(u64, u64)], b: &[(u64, u64)]) -> Option<Region> {
 /// Copies the box `common` from `src` (laid out as `src_box`) to `dst` (laid
 /// out as `dst_box`), `width` items per element, one contiguous run of the
 /// last dimension at a time; `None` if an offset falls outside a buffer.
-pub(super) fn copy_region<T: Clone>(
+pub(crate) fn copy_region<T: Clone>(
     src: &[T],
     src_box: &[(u64, u64)],
     dst: &mut [T],

@@ -60,10 +60,14 @@ async function choose() {
 
 /** Asks the core what stops a freeze of the chosen files. */
 async function diagnose() {
-  const key = state.droppedKey(store);
+  const described = state.dropped(store);
+  const key = JSON.stringify(described);
   if (store.diagnosis.key === key) return;
   const mine = state.beginDiagnosis(store);
-  const answer = await settle(run('diagnose', { dropped: state.dropped(store) }));
+  const ask = () => settle(run('diagnose', { dropped: described }));
+  // A worker that died meanwhile is restarted by the bridge: ask the new one once.
+  let answer = await ask();
+  if (answer.error) answer = await ask();
   const failed = { problems: [{ kind: 'failed', message: answer.error }], missing: [] };
   state.keepDiagnosis(store, mine, key, answer.ok ?? failed);
 }

@@ -20,7 +20,7 @@ export function createStore() {
       // The report on the chosen graph, checkpoint and outputs, and what it was asked.
       chosen: { base: null, outputs: null, result: null },
     },
-    diagnosis: { key: null, problems: [], missing: [] }, // the core's, for `key` (see dropped)
+    diagnosis: { key: null, problems: [], missing: [] }, // the core's, of the files described as `key` (see dropped)
     outputs: '', // the outputs field
     outputsGraph: null, // the graph whose suggestion went into the outputs
     presetOutputs: null, // outputs to use instead of the suggestion (the sample's)
@@ -61,7 +61,7 @@ export function notify(store, text, kind = 'info', fault = undefined) {
 
 /** A new look at the files begins: its number, to tell whether it is still the newest. */
 export function beginRefresh(store) {
-  if (store.files.length && !store.freezing) notify(store, 'Reading the files…');
+  if (store.files.length && !store.freezing) store.notice = { text: 'Reading the files…', kind: 'info', reading: true };
   return ++store.runs.refresh;
 }
 
@@ -104,7 +104,7 @@ export function chooseDefaults(store) {
     const variables = savedModel && prefixes.find((c) => c.savedModelVariables && c.index);
     store.prefix = (variables || prefixes[0])?.prefix ?? null;
   }
-  if (store.notice?.text === 'Reading the files…') store.notice = null;
+  if (store.notice?.reading) store.notice = null;
 }
 
 export function chooseGraph(store, name) {
@@ -292,11 +292,9 @@ export function dropped(store) {
   };
 }
 
-export const droppedKey = (store) => JSON.stringify(dropped(store));
-
 /** The core's diagnosis of the current choice, or null while it is being asked for. */
 export function diagnosis(store) {
-  return store.diagnosis.key === droppedKey(store) ? store.diagnosis : null;
+  return store.diagnosis.key === JSON.stringify(dropped(store)) ? store.diagnosis : null;
 }
 
 /** The command line's flags for the files: where they are, as dropped, and what they are. */

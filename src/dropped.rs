@@ -273,18 +273,17 @@ impl Diagnosis {
 /// user can fix: an unreadable or frozen graph, a checkpoint's missing pieces,
 /// a graph without checkpoint or the other way round.
 pub fn diagnose(dropped: &Dropped) -> Diagnosis {
-    use DropProblemKind::*;
     let mut found = Diagnosis::default();
     let graph = dropped.graph.as_ref();
     if let Some(graph) = graph {
         if let Some(error) = &graph.error {
-            found.push(UnreadableGraph, error.clone());
+            found.push(DropProblemKind::UnreadableGraph, error.clone());
         } else if graph.variables == Some(0) {
             let message = format!(
                 "{} holds no variables: it is most likely frozen already",
                 graph.name
             );
-            found.push(NoVariables, message);
+            found.push(DropProblemKind::NoVariables, message);
         }
     }
     match &dropped.checkpoint {
@@ -296,17 +295,15 @@ pub fn diagnose(dropped: &Dropped) -> Diagnosis {
 
 /// The problems of a checkpoint; `with_graph` when a graph was dropped too.
 fn diagnose_checkpoint(checkpoint: &DroppedCheckpoint, with_graph: bool, found: &mut Diagnosis) {
-    use DropProblemKind::*;
     let prefix = &checkpoint.prefix;
-    let index = checkpoint.index.as_deref().filter(|_| !checkpoint.v1);
-    if index.is_none() && !checkpoint.v1 {
+    if checkpoint.index.is_none() && !checkpoint.v1 {
         if let Some(shard) = checkpoint.shards.iter().flatten().next() {
             let message = format!("{shard} has no {prefix}.index beside it; add that file too");
-            found.push(NoIndex, message);
+            found.push(DropProblemKind::NoIndex, message);
         }
     }
     if let Some(error) = &checkpoint.error {
-        found.push(UnreadableCheckpoint, error.clone());
+        found.push(DropProblemKind::UnreadableCheckpoint, error.clone());
     }
     let layout = checkpoint
         .layout
@@ -318,43 +315,72 @@ fn diagnose_checkpoint(checkpoint: &DroppedCheckpoint, with_graph: bool, found: 
         &checkpoint.shards
     };
     found.missing = layout.map_or_else(Vec::new, |l| missing_files(&l.files, present));
-    let missing = found.missing.join(", ");
-    let (count, verb) = (
-        found.missing.len(),
-        if found.missing.len() == 1 {
-            "is"
-        } else {
-            "are"
-        },
-    );
-    if checkpoint.v1 && count > 0 {
+    if checkpoint.v1 {
+        diagnose_v1(checkpoint, layout, with_graph, found);
+    } else if let Some(index) = &checkpoint.index {
+        diagnose_v2(index, layout, with_graph, found);
+    }
+}
+
+/// `is` or `are`, for the names in `missing`.
+fn verb(missing: &[String]) -> &'static str {
+    if missing.len() == 1 {
+        "is"
+    } else {
+        "are"
+    }
+}
+
+/// A V1 checkpoint's missing tables, and its graph.
+fn diagnose_v1(
+    checkpoint: &DroppedCheckpoint,
+    layout: Option<&CheckpointLayout>,
+    with_graph: bool,
+    found: &mut Diagnosis,
+) {
+    let prefix = &checkpoint.prefix;
+    if !found.missing.is_empty() {
+        let (missing, verb) = (found.missing.join(", "), verb(&found.missing));
         let tables = layout.map_or(0, |l| l.files.len());
         let message =
             format!("{missing} {verb} missing: the V1 checkpoint {prefix} has {tables} files");
-        found.push(MissingTables, message);
+        found.push(DropProblemKind::MissingTables, message);
     }
+    if !with_graph {
+        let message = format!(
+            "{prefix} is a V1 checkpoint; add the graph it belongs to (a .pb, .pbtxt or .meta file) too"
+        );
+        found.push(DropProblemKind::NoGraph, message);
+    }
+}
+
+/// A V2 checkpoint's graph and missing data shards, named after its `index`.
+fn diagnose_v2(
+    index: &str,
+    layout: Option<&CheckpointLayout>,
+    with_graph: bool,
+    found: &mut Diagnosis,
+) {
     let shards = layout.map_or(0, |l| l.num_shards as usize);
-    // Without a graph, an index alone asks for its data files in the same sentence.
-    let no_data = !checkpoint.v1 && count > 0 && count == shards;
-    if !with_graph && checkpoint.v1 {
-        let message = format!("{prefix} is a V1 checkpoint; add the graph it belongs to (a .pb, .pbtxt or .meta file) too");
-        found.push(NoGraph, message);
-    }
-    if let (false, Some(index)) = (with_graph, index) {
+    let (missing, verb) = (found.missing.join(", "), verb(&found.missing));
+    // Without a graph, an index with none of its data asks for both in one sentence.
+    let no_data = !found.missing.is_empty() && found.missing.len() == shards;
+    if !with_graph {
         let also = if no_data { " and its data files" } else { "" };
-        let message = format!("{index} is a checkpoint index; add the graph it belongs to (a .pb, .pbtxt or .meta file){also} too");
-        found.push(NoGraph, message);
+        let message = format!(
+            "{index} is a checkpoint index; add the graph it belongs to (a .pb, .pbtxt or .meta file){also} too"
+        );
+        found.push(DropProblemKind::NoGraph, message);
     }
-    if let (false, true, Some(index)) =
-        (checkpoint.v1, count > 0 && (with_graph || !no_data), index)
-    {
-        let message = if shards == 1 {
-            format!("{missing} is missing: the values of {index} are in it")
-        } else {
-            format!("{missing} {verb} missing: {index} needs all {shards} data files")
-        };
-        found.push(MissingData, message);
+    if found.missing.is_empty() || (no_data && !with_graph) {
+        return;
     }
+    let message = if shards == 1 {
+        format!("{missing} is missing: the values of {index} are in it")
+    } else {
+        format!("{missing} {verb} missing: {index} needs all {shards} data files")
+    };
+    found.push(DropProblemKind::MissingData, message);
 }
 
 /// With no checkpoint: ask for one, or say nothing here can be used.

@@ -2,7 +2,7 @@
 //! bytes tell, and a checkpoint's `.index` or V1 tables. The CLI names each
 //! file's role with a flag; the page has only the files.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bundle;
 use crate::checkpoint::Checkpoint;
@@ -97,8 +97,9 @@ impl DroppedFiles {
     }
 }
 
-/// How a checkpoint is laid out, from its `.index` or its V1 tables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// How a checkpoint is laid out, from its `.index` or its V1 tables. The page
+/// hands it back to [`diagnose`], so it reads as it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckpointLayout {
     /// A V1 checkpoint (tables only, no `.index`).
@@ -150,6 +151,277 @@ impl CheckpointLayout {
     pub fn to_json(&self) -> String {
         json(self)
     }
+}
+
+// ---- What stops a freeze of the dropped files --------------------------------
+
+/// What was dropped, as far as [`diagnose`] needs it: the chosen graph, the
+/// chosen checkpoint and the files that are neither.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Dropped {
+    /// The chosen graph, if any.
+    pub graph: Option<DroppedGraph>,
+    /// The chosen checkpoint, if any.
+    pub checkpoint: Option<DroppedCheckpoint>,
+    /// The names of the files that are neither a graph nor a checkpoint's.
+    pub other_files: Vec<String>,
+}
+
+/// How a graph is read: as a GraphDef, a MetaGraphDef or a SavedModel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GraphRole {
+    /// A GraphDef, in binary or text.
+    #[default]
+    Graph,
+    /// A MetaGraphDef (`.meta`).
+    Meta,
+    /// A SavedModel, whose checkpoint is its `variables/` folder.
+    SavedModel,
+}
+
+/// A graph file and what loading it alone gave.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DroppedGraph {
+    /// Its file name.
+    pub name: String,
+    /// How it is read.
+    pub role: GraphRole,
+    /// The variable nodes it holds, once loaded.
+    pub variables: Option<usize>,
+    /// Why it could not be loaded.
+    pub error: Option<String>,
+}
+
+/// The files of one checkpoint prefix, as dropped.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DroppedCheckpoint {
+    /// The prefix (`model.ckpt-1000`).
+    pub prefix: String,
+    /// A V1 checkpoint: tables, no `.index`.
+    pub v1: bool,
+    /// The `.index` file's name (V2).
+    pub index: Option<String>,
+    /// The V1 tables' names by their number, `None` where one was not dropped.
+    pub tables: Vec<Option<String>>,
+    /// The `.data` shards' names by shard id, `None` where one was not dropped.
+    pub shards: Vec<Option<String>>,
+    /// What [`checkpoint_layout`] read from the index or the tables.
+    pub layout: Option<CheckpointLayout>,
+    /// Why the index or the tables could not be read.
+    pub error: Option<String>,
+}
+
+/// What kind of thing stops a freeze.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DropProblemKind {
+    /// The graph could not be loaded.
+    UnreadableGraph,
+    /// The graph holds no variables: frozen already.
+    NoVariables,
+    /// Data shards without their `.index`.
+    NoIndex,
+    /// The `.index` or the V1 tables could not be read.
+    UnreadableCheckpoint,
+    /// Some tables of a V1 checkpoint were not dropped.
+    MissingTables,
+    /// A checkpoint without a graph.
+    NoGraph,
+    /// Some `.data` shards the index names were not dropped.
+    MissingData,
+    /// A graph without a checkpoint.
+    NoCheckpoint,
+    /// Files, but no graph and no checkpoint among them.
+    NothingUsable,
+}
+
+/// One thing that stops a freeze, as a sentence naming the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DropProblem {
+    /// What kind.
+    pub kind: DropProblemKind,
+    /// A sentence for people (the page adds the capital and full stop).
+    pub message: String,
+}
+
+/// What stops a freeze of the dropped files, and which files the checkpoint lacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    /// Each thing that stops a freeze, in the order to tell them.
+    pub problems: Vec<DropProblem>,
+    /// The checkpoint's files (data shards, or V1 tables) that were not dropped.
+    pub missing: Vec<String>,
+}
+
+impl Diagnosis {
+    /// `{"problems": [{"kind", "message"}], "missing"}`.
+    pub fn to_json(&self) -> String {
+        json(self)
+    }
+
+    fn push(&mut self, kind: DropProblemKind, message: String) {
+        self.problems.push(DropProblem { kind, message });
+    }
+}
+
+/// What stops the dropped files from being frozen, one problem per thing the
+/// user can fix: an unreadable or frozen graph, a checkpoint's missing pieces,
+/// a graph without checkpoint or the other way round.
+pub fn diagnose(dropped: &Dropped) -> Diagnosis {
+    let mut found = Diagnosis::default();
+    let graph = dropped.graph.as_ref();
+    if let Some(graph) = graph {
+        if let Some(error) = &graph.error {
+            found.push(DropProblemKind::UnreadableGraph, error.clone());
+        } else if graph.variables == Some(0) {
+            let message = format!(
+                "{} holds no variables: it is most likely frozen already",
+                graph.name
+            );
+            found.push(DropProblemKind::NoVariables, message);
+        }
+    }
+    match &dropped.checkpoint {
+        Some(checkpoint) => diagnose_checkpoint(checkpoint, graph.is_some(), &mut found),
+        None => diagnose_alone(dropped, &mut found),
+    }
+    found
+}
+
+/// The problems of a checkpoint; `with_graph` when a graph was dropped too.
+fn diagnose_checkpoint(checkpoint: &DroppedCheckpoint, with_graph: bool, found: &mut Diagnosis) {
+    let prefix = &checkpoint.prefix;
+    if checkpoint.index.is_none() && !checkpoint.v1 {
+        if let Some(shard) = checkpoint.shards.iter().flatten().next() {
+            let message = format!("{shard} has no {prefix}.index beside it; add that file too");
+            found.push(DropProblemKind::NoIndex, message);
+        }
+    }
+    if let Some(error) = &checkpoint.error {
+        found.push(DropProblemKind::UnreadableCheckpoint, error.clone());
+    }
+    let layout = checkpoint
+        .layout
+        .as_ref()
+        .filter(|_| checkpoint.error.is_none());
+    let present = if checkpoint.v1 {
+        &checkpoint.tables
+    } else {
+        &checkpoint.shards
+    };
+    found.missing = layout.map_or_else(Vec::new, |l| missing_files(&l.files, present));
+    if checkpoint.v1 {
+        diagnose_v1(checkpoint, layout, with_graph, found);
+    } else if let Some(index) = &checkpoint.index {
+        diagnose_v2(index, layout, with_graph, found);
+    }
+}
+
+/// `is` or `are`, for the names in `missing`.
+fn verb(missing: &[String]) -> &'static str {
+    if missing.len() == 1 {
+        "is"
+    } else {
+        "are"
+    }
+}
+
+/// A V1 checkpoint's missing tables, and its graph.
+fn diagnose_v1(
+    checkpoint: &DroppedCheckpoint,
+    layout: Option<&CheckpointLayout>,
+    with_graph: bool,
+    found: &mut Diagnosis,
+) {
+    let prefix = &checkpoint.prefix;
+    if !found.missing.is_empty() {
+        let (missing, verb) = (found.missing.join(", "), verb(&found.missing));
+        let tables = layout.map_or(0, |l| l.files.len());
+        let message =
+            format!("{missing} {verb} missing: the V1 checkpoint {prefix} has {tables} files");
+        found.push(DropProblemKind::MissingTables, message);
+    }
+    if !with_graph {
+        let message = format!(
+            "{prefix} is a V1 checkpoint; add the graph it belongs to (a .pb, .pbtxt or .meta file) too"
+        );
+        found.push(DropProblemKind::NoGraph, message);
+    }
+}
+
+/// A V2 checkpoint's graph and missing data shards, named after its `index`.
+fn diagnose_v2(
+    index: &str,
+    layout: Option<&CheckpointLayout>,
+    with_graph: bool,
+    found: &mut Diagnosis,
+) {
+    let shards = layout.map_or(0, |l| l.num_shards as usize);
+    let (missing, verb) = (found.missing.join(", "), verb(&found.missing));
+    // Without a graph, an index with none of its data asks for both in one sentence.
+    let no_data = !found.missing.is_empty() && found.missing.len() == shards;
+    if !with_graph {
+        let also = if no_data { " and its data files" } else { "" };
+        let message = format!(
+            "{index} is a checkpoint index; add the graph it belongs to (a .pb, .pbtxt or .meta file){also} too"
+        );
+        found.push(DropProblemKind::NoGraph, message);
+    }
+    if found.missing.is_empty() || (no_data && !with_graph) {
+        return;
+    }
+    let message = if shards == 1 {
+        format!("{missing} is missing: the values of {index} are in it")
+    } else {
+        format!("{missing} {verb} missing: {index} needs all {shards} data files")
+    };
+    found.push(DropProblemKind::MissingData, message);
+}
+
+/// With no checkpoint: ask for one, or say nothing here can be used.
+fn diagnose_alone(dropped: &Dropped, found: &mut Diagnosis) {
+    if !found.problems.is_empty() {
+        return;
+    }
+    match &dropped.graph {
+        Some(graph) if graph.role == GraphRole::SavedModel => found.push(
+            DropProblemKind::NoCheckpoint,
+            format!(
+                "Add the variables folder that goes with {} too (variables.index and its .data files)",
+                graph.name
+            ),
+        ),
+        Some(graph) => found.push(
+            DropProblemKind::NoCheckpoint,
+            format!(
+                "Add the checkpoint that goes with {}: its .index file and its .data files",
+                graph.name
+            ),
+        ),
+        None if !dropped.other_files.is_empty() => found.push(
+            DropProblemKind::NothingUsable,
+            "None of these files is a graph or a checkpoint: drop a .pb, .pbtxt or .meta file \
+             with its .index and .data files"
+                .to_owned(),
+        ),
+        None => {}
+    }
+}
+
+/// The names in `expected` (by shard or table number) that `present` lacks there.
+fn missing_files(expected: &[String], present: &[Option<String>]) -> Vec<String> {
+    let dropped = |i: usize| present.get(i).and_then(Option::as_deref);
+    expected
+        .iter()
+        .enumerate()
+        .filter(|&(i, name)| dropped(i) != Some(name.as_str()))
+        .map(|(_, name)| name.clone())
+        .collect()
 }
 
 #[cfg(test)]

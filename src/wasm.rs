@@ -8,7 +8,7 @@ use wasm_bindgen::{prelude::*, JsCast};
 use web_sys::File;
 
 use crate::detect;
-use crate::dropped::DroppedFiles;
+use crate::dropped::{self, Dropped, DroppedFiles};
 use crate::layout::{self, V1Sniff};
 use crate::options::{self, OptionRow, OptionValues};
 use crate::{Error, ErrorKind, Segment};
@@ -110,6 +110,22 @@ pub async fn is_v1_checkpoint(file: File) -> Result<bool, JsValue> {
 pub async fn inspect_checkpoint(tables: Vec<File>) -> Result<JsValue, JsValue> {
     let files = DroppedFiles::default().with_tables(read_all(&tables).await?);
     parse_json(&files.checkpoint_layout()?.to_json())
+}
+
+/// What stops a freeze of the dropped files: `dropped` is
+/// `{graph?, checkpoint?, otherFiles}` as [`Dropped`] reads it; returns
+/// `{problems: [{kind, message}], missing}`.
+#[wasm_bindgen]
+pub fn diagnose(dropped: JsValue) -> Result<JsValue, JsValue> {
+    let described = |err: String| {
+        js_error(
+            ErrorKind::Usage,
+            &format!("the page described its files in a way the core cannot read ({err})"),
+        )
+    };
+    let text = String::from(JSON::stringify(&dropped).map_err(|_| described("not JSON".into()))?);
+    let dropped: Dropped = serde_json::from_str(&text).map_err(|err| described(err.to_string()))?;
+    parse_json(&dropped::diagnose(&dropped).to_json())
 }
 
 /// A graph and its checkpoint's `.index` or V1 tables; `options` are

@@ -2,24 +2,15 @@
 // each one is: it reads their first and last bytes (its `detectFiles`), so a
 // renamed file still finds its place.
 
-// What the core detected, kept per file.
-const layouts = new WeakMap();
 const GRAPH_KINDS = ['graphDef', 'metaGraphDef', 'savedModel'];
 const TABLE_KINDS = ['index', 'v1Table'];
 
 /**
- * Remembers what the core said a file is: `{kind, text?, shard?, count?,
- * candidates?, prefix, savedModelVariables}`.
+ * What the core says of a file it has not looked at yet. The core's answers
+ * (`detectFiles`) are `{kind, text?, shard?, count?, candidates?, prefix,
+ * savedModelVariables}`; the page's state keeps them per file.
  */
-export function learnLayout(file, layout) {
-  layouts.set(file, layout);
-}
-
-export const knowsLayout = (file) => layouts.has(file);
-
-function layoutOf(file) {
-  return layouts.get(file) ?? { kind: 'unknown', prefix: '', savedModelVariables: false };
-}
+export const UNDETECTED = Object.freeze({ kind: 'unknown', prefix: '', savedModelVariables: false });
 
 /** The kind the core is sure of, or the graph kind its name makes likeliest when it is not. */
 function kindOf(layout) {
@@ -75,10 +66,10 @@ function step(prefix) {
 /**
  * Sorts files into graphs, checkpoints by prefix (newest step first),
  * ignored files and tables to look inside (a compressed first block hides
- * whether a table is an index or a V1 checkpoint); `isV1(file)` tells which
- * of those are V1 checkpoint tables.
+ * whether a table is an index or a V1 checkpoint): `layoutOf(file)` is what
+ * the core detected, `isV1(file)` tells which tables are V1 checkpoint tables.
  */
-export function classify(files, isV1 = () => false) {
+export function classify(files, layoutOf = () => UNDETECTED, isV1 = () => false) {
   const graphs = [];
   const checkpoints = new Map();
   const ignored = [];
@@ -128,19 +119,9 @@ export function classify(files, isV1 = () => false) {
   return { graphs, prefixes, ignored, unknown, unsureTables };
 }
 
-/** How the core reads a graph file: `savedModel`, `meta` or `graph`. */
-export function graphRole(file) {
-  const kind = kindOf(layoutOf(file));
-  return { savedModel: 'savedModel', metaGraphDef: 'meta' }[kind] ?? 'graph';
-}
-
-/**
- * The names of the files a checkpoint lacks: `expected` are the ones the core
- * says it is made of (its data shards, or its V1 tables), `present` the files
- * there are, by shard.
- */
-export function missingFiles(expected, present) {
-  return expected.filter((name, i) => present[i]?.name !== name);
+/** How the core reads a graph file of this layout: `savedModel`, `meta` or `graph`. */
+export function graphRole(layout) {
+  return { savedModel: 'savedModel', metaGraphDef: 'meta' }[kindOf(layout)] ?? 'graph';
 }
 
 /** Bytes for people: 1.2 MB. */

@@ -1,7 +1,7 @@
 // The converter runs here, in a module Worker, so a large file never freezes
 // the page and a crash only ends this worker (the page starts a new one).
 // Messages in: {id, task, ...}; out: {id, result} | {id, error, fatal} | {id, progress}.
-import init, { crc32cUpdate, detectFiles, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
+import init, { crc32cUpdate, detectFiles, diagnose, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
 
 const ready = init();
 
@@ -36,6 +36,9 @@ const TASKS = {
 
   /** `{v1, numShards, tensors, files}` of a checkpoint's .index, or of all files of a V1 one. */
   inspectCheckpoint: ({ files }) => inspectCheckpoint(files),
+
+  /** What stops a freeze of the dropped files: `{problems: [{kind, message}], missing}`. */
+  diagnose: ({ dropped }) => diagnose(dropped),
 
   /** Whether a file of unknown name is a V1 checkpoint table. */
   sniff: ({ file }) => isV1Checkpoint(file),

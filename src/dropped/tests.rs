@@ -79,3 +79,335 @@ fn a_v2_layout_lists_its_data_files() {
         .to_json()
         .starts_with(r#"{"v1":false,"numShards":2,"#));
 }
+
+// ---- diagnose -----------------------------------------------------------------
+
+fn graph(name: &str, variables: usize) -> Option<DroppedGraph> {
+    Some(DroppedGraph {
+        name: name.to_owned(),
+        variables: Some(variables),
+        ..DroppedGraph::default()
+    })
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn present(list: &[Option<&str>]) -> Vec<Option<String>> {
+    list.iter().map(|s| s.map(str::to_owned)).collect()
+}
+
+/// A V2 checkpoint `model.ckpt` of `count` shards, with the shards `dropped`.
+fn v2(count: u32, dropped: &[Option<&str>]) -> Option<DroppedCheckpoint> {
+    let files = (0..count)
+        .map(|i| bundle::data_file_name("model.ckpt", i, count))
+        .collect();
+    Some(DroppedCheckpoint {
+        prefix: "model.ckpt".to_owned(),
+        index: Some("model.ckpt.index".to_owned()),
+        shards: present(dropped),
+        layout: Some(CheckpointLayout {
+            v1: false,
+            num_shards: count,
+            tensors: 3,
+            files,
+        }),
+        ..DroppedCheckpoint::default()
+    })
+}
+
+fn diagnosed(dropped: Dropped) -> Vec<(DropProblemKind, String)> {
+    let found = diagnose(&dropped);
+    found
+        .problems
+        .into_iter()
+        .map(|p| (p.kind, p.message))
+        .collect()
+}
+
+const DATA_1: &str = "model.ckpt.data-00000-of-00001";
+
+#[test]
+fn complete_files_have_no_problem() {
+    let found = diagnose(&Dropped {
+        graph: graph("graph.pb", 6),
+        checkpoint: v2(1, &[Some(DATA_1)]),
+        ..Dropped::default()
+    });
+    assert_eq!(found, Diagnosis::default());
+    assert_eq!(found.to_json(), r#"{"problems":[],"missing":[]}"#);
+    assert!(diagnose(&Dropped::default()).problems.is_empty());
+}
+
+#[test]
+fn an_unreadable_graph_is_told_as_the_core_said() {
+    let graph = DroppedGraph {
+        name: "graph.pb".to_owned(),
+        error: Some("graph.pb: not a GraphDef".to_owned()),
+        ..DroppedGraph::default()
+    };
+    let found = diagnosed(Dropped {
+        graph: Some(graph),
+        checkpoint: v2(1, &[Some(DATA_1)]),
+        ..Dropped::default()
+    });
+    assert_eq!(
+        found,
+        [(
+            DropProblemKind::UnreadableGraph,
+            "graph.pb: not a GraphDef".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn a_graph_without_variables_is_frozen_already() {
+    let found = diagnosed(Dropped {
+        graph: graph("frozen.pb", 0),
+        checkpoint: v2(1, &[Some(DATA_1)]),
+        ..Dropped::default()
+    });
+    assert_eq!(
+        found,
+        [(
+            DropProblemKind::NoVariables,
+            "frozen.pb holds no variables: it is most likely frozen already".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn data_shards_without_their_index_ask_for_it() {
+    let checkpoint = DroppedCheckpoint {
+        prefix: "model.ckpt".to_owned(),
+        shards: present(&[None, Some("model.ckpt.data-00001-of-00002")]),
+        ..DroppedCheckpoint::default()
+    };
+    let found = diagnosed(Dropped {
+        graph: graph("graph.pb", 6),
+        checkpoint: Some(checkpoint),
+        ..Dropped::default()
+    });
+    assert_eq!(
+        found,
+        [(
+            DropProblemKind::NoIndex,
+            "model.ckpt.data-00001-of-00002 has no model.ckpt.index beside it; add that file too"
+                .to_owned()
+        )]
+    );
+}
+
+#[test]
+fn an_unreadable_index_is_told_as_the_core_said() {
+    let mut checkpoint = v2(1, &[Some(DATA_1)]);
+    if let Some(c) = checkpoint.as_mut() {
+        c.error = Some("model.ckpt.index: too short".to_owned());
+    }
+    let found = diagnose(&Dropped {
+        graph: graph("graph.pb", 6),
+        checkpoint,
+        ..Dropped::default()
+    });
+    assert_eq!(found.problems.len(), 1);
+    assert_eq!(
+        found.problems[0].kind,
+        DropProblemKind::UnreadableCheckpoint
+    );
+    assert_eq!(found.problems[0].message, "model.ckpt.index: too short");
+    // A layout that could not be read names no missing file.
+    assert!(found.missing.is_empty());
+}
+
+#[test]
+fn a_missing_shard_is_named() {
+    let found = diagnose(&Dropped {
+        graph: graph("model.ckpt.meta", 2),
+        checkpoint: v2(2, &[Some("model.ckpt.data-00000-of-00002")]),
+        ..Dropped::default()
+    });
+    assert_eq!(found.missing, ["model.ckpt.data-00001-of-00002"]);
+    assert_eq!(found.problems.len(), 1);
+    assert_eq!(found.problems[0].kind, DropProblemKind::MissingData);
+    assert_eq!(
+        found.problems[0].message,
+        "model.ckpt.data-00001-of-00002 is missing: model.ckpt.index needs all 2 data files"
+    );
+    let one = diagnosed(Dropped {
+        graph: graph("graph.pb", 2),
+        checkpoint: v2(1, &[]),
+        ..Dropped::default()
+    });
+    assert_eq!(
+        one,
+        [(
+            DropProblemKind::MissingData,
+            format!("{DATA_1} is missing: the values of model.ckpt.index are in it")
+        )]
+    );
+    // A shard of the wrong count is not the one the index names.
+    let three = diagnose(&Dropped {
+        graph: graph("graph.pb", 2),
+        checkpoint: v2(3, &[Some("model.ckpt.data-00000-of-00002")]),
+        ..Dropped::default()
+    });
+    assert_eq!(three.missing.len(), 3);
+    assert!(three.problems[0]
+        .message
+        .ends_with(" are missing: model.ckpt.index needs all 3 data files"));
+}
+
+#[test]
+fn an_index_alone_asks_for_its_graph_and_data() {
+    let alone = diagnosed(Dropped {
+        checkpoint: v2(2, &[]),
+        ..Dropped::default()
+    });
+    assert_eq!(
+        alone,
+        [(
+            DropProblemKind::NoGraph,
+            "model.ckpt.index is a checkpoint index; add the graph it belongs to \
+             (a .pb, .pbtxt or .meta file) and its data files too"
+                .to_owned()
+        )]
+    );
+    // With some of its data, the missing shard gets its own sentence.
+    let some = diagnosed(Dropped {
+        checkpoint: v2(2, &[Some("model.ckpt.data-00000-of-00002")]),
+        ..Dropped::default()
+    });
+    let kinds: Vec<_> = some.iter().map(|(kind, _)| *kind).collect();
+    assert_eq!(
+        kinds,
+        [DropProblemKind::NoGraph, DropProblemKind::MissingData]
+    );
+    assert!(some[0].1.ends_with("(a .pb, .pbtxt or .meta file) too"));
+}
+
+fn v1(tables: &[Option<&str>]) -> DroppedCheckpoint {
+    DroppedCheckpoint {
+        prefix: "model.ckpt".to_owned(),
+        v1: true,
+        tables: present(tables),
+        layout: Some(CheckpointLayout {
+            v1: true,
+            num_shards: 0,
+            tensors: 3,
+            files: names(&["model.ckpt-00000-of-00002", "model.ckpt-00001-of-00002"]),
+        }),
+        ..DroppedCheckpoint::default()
+    }
+}
+
+#[test]
+fn a_v1_checkpoint_names_its_missing_tables_and_asks_for_a_graph() {
+    let found = diagnose(&Dropped {
+        checkpoint: Some(v1(&[Some("model.ckpt-00000-of-00002")])),
+        ..Dropped::default()
+    });
+    assert_eq!(found.missing, ["model.ckpt-00001-of-00002"]);
+    let messages: Vec<_> = found
+        .problems
+        .iter()
+        .map(|p| (p.kind, p.message.as_str()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                DropProblemKind::MissingTables,
+                "model.ckpt-00001-of-00002 is missing: the V1 checkpoint model.ckpt has 2 files"
+            ),
+            (
+                DropProblemKind::NoGraph,
+                "model.ckpt is a V1 checkpoint; add the graph it belongs to (a .pb, .pbtxt or .meta file) too"
+            ),
+        ]
+    );
+    let whole = Dropped {
+        graph: graph("graph.pb", 3),
+        checkpoint: Some(v1(&[
+            Some("model.ckpt-00000-of-00002"),
+            Some("model.ckpt-00001-of-00002"),
+        ])),
+        ..Dropped::default()
+    };
+    assert_eq!(diagnose(&whole), Diagnosis::default());
+}
+
+#[test]
+fn a_graph_without_checkpoint_asks_for_it() {
+    let found = diagnosed(Dropped {
+        graph: graph("graph.pb", 6),
+        ..Dropped::default()
+    });
+    assert_eq!(
+        found,
+        [(
+            DropProblemKind::NoCheckpoint,
+            "Add the checkpoint that goes with graph.pb: its .index file and its .data files"
+                .to_owned()
+        )]
+    );
+    let saved_model = DroppedGraph {
+        role: GraphRole::SavedModel,
+        ..graph("saved_model.pb", 2).unwrap()
+    };
+    let found = diagnosed(Dropped {
+        graph: Some(saved_model),
+        ..Dropped::default()
+    });
+    assert_eq!(found[0].0, DropProblemKind::NoCheckpoint);
+    assert_eq!(
+        found[0].1,
+        "Add the variables folder that goes with saved_model.pb too (variables.index and its .data files)"
+    );
+    // A frozen graph alone says only that.
+    let frozen = diagnosed(Dropped {
+        graph: graph("frozen.pb", 0),
+        ..Dropped::default()
+    });
+    assert_eq!(frozen.len(), 1);
+    assert_eq!(frozen[0].0, DropProblemKind::NoVariables);
+}
+
+#[test]
+fn files_that_are_neither_graph_nor_checkpoint_are_told_so() {
+    let found = diagnosed(Dropped {
+        other_files: names(&["notes.txt"]),
+        ..Dropped::default()
+    });
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, DropProblemKind::NothingUsable);
+    assert!(found[0]
+        .1
+        .starts_with("None of these files is a graph or a checkpoint: drop a .pb"));
+    // Beside a graph and its checkpoint, they are no problem.
+    let beside = Dropped {
+        graph: graph("graph.pb", 6),
+        checkpoint: v2(1, &[Some(DATA_1)]),
+        other_files: names(&["notes.txt"]),
+    };
+    assert!(diagnose(&beside).problems.is_empty());
+}
+
+#[test]
+fn the_page_describes_its_files_in_camel_case() {
+    let text = r#"{
+        "graph": {"name": "saved_model.pb", "role": "savedModel", "variables": 2},
+        "checkpoint": {"prefix": "variables", "index": "variables.index", "shards": [null],
+            "layout": {"v1": false, "numShards": 1, "tensors": 2,
+                       "files": ["variables.data-00000-of-00001"]}},
+        "otherFiles": ["fingerprint.pb"]
+    }"#;
+    let dropped: Dropped = serde_json::from_str(text).unwrap();
+    let found = diagnose(&dropped);
+    assert_eq!(found.missing, ["variables.data-00000-of-00001"]);
+    assert!(found.to_json().starts_with(
+        r#"{"problems":[{"kind":"missing_data","message":"variables.data-00000-of-00001 is missing"#
+    ));
+    let bare: Dropped = serde_json::from_str("{}").unwrap();
+    assert!(diagnose(&bare).problems.is_empty());
+}

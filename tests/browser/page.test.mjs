@@ -415,3 +415,88 @@ test('the suggestions and the cleanup options work from the keyboard', async (t)
   const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
   assert.deepEqual(JSON.parse(readFileSync(await download.path(), 'utf8')).changes, ["'pred': Placeholder → Const bool false"]);
 });
+
+/** Waits until the status says exactly `text` (what the core's diagnosis says, as a sentence). */
+async function waitStatus(page, text) {
+  await page.waitForFunction((wanted) => document.querySelector('#status').textContent === wanted, text, { timeout: 10_000 }).catch(async () => {
+    assert.equal(await status(page), text);
+  });
+}
+
+/** Presses "Start over" and waits until the page says it is clear. */
+async function startOver(page) {
+  await page.click('#clear');
+  await waitStatus(page, 'Cleared. Drop or choose new files.');
+}
+
+test('data shards without their index, a missing shard, a graph without checkpoint: the core says what to add', async (t) => {
+  const page = await openPage(t);
+  const dir = join(FIXTURES, 'mlp_binary');
+  await page.setInputFiles('#files', [join(dir, 'graph.pb'), join(dir, 'model.ckpt.data-00000-of-00001')]);
+  await waitStatus(page, 'model.ckpt.data-00000-of-00001 has no model.ckpt.index beside it; add that file too.');
+  assert.ok(await page.locator('#status.error').isVisible());
+  assert.ok(await page.locator('#freeze').isDisabled());
+
+  await startOver(page);
+  await page.setInputFiles('#files', [join(dir, 'graph.pb')]);
+  await waitStatus(page, 'Add the checkpoint that goes with graph.pb: its .index file and its .data files.');
+  assert.ok(await page.locator('#freeze').isDisabled());
+
+  await page.setInputFiles('#files', [join(dir, 'model.ckpt.index')]);
+  await waitStatus(page, 'model.ckpt.data-00000-of-00001 is missing: the values of model.ckpt.index are in it.');
+  assert.equal(await page.locator('#prefix-info').innerText(), '7 tensors in 1 data file, 1 missing');
+  assert.ok(await page.locator('#freeze').isDisabled());
+
+  await page.setInputFiles('#files', [join(dir, 'model.ckpt.data-00000-of-00001')]);
+  await waitReady(page);
+  assert.equal(await page.locator('#prefix-info').innerText(), '7 tensors in 1 data file');
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('mlp_binary')));
+});
+
+test('a SavedModel without its variables folder asks for it', async (t) => {
+  const page = await openPage(t);
+  await page.setInputFiles('#files', [join(FIXTURES, 'tf2_saved_model', 'saved_model', 'saved_model.pb')]);
+  await waitStatus(page, 'Add the variables folder that goes with saved_model.pb too (variables.index and its .data files).');
+  assert.ok(await page.locator('#freeze').isDisabled());
+});
+
+test('a frozen graph, and files that are neither graph nor checkpoint, are told so', async (t) => {
+  const page = await openPage(t);
+  const dir = join(FIXTURES, 'mlp_binary');
+  await page.setInputFiles('#files', ['tf_frozen.pb', 'model.ckpt.index', 'model.ckpt.data-00000-of-00001'].map((f) => join(dir, f)));
+  await waitStatus(page, 'tf_frozen.pb holds no variables: it is most likely frozen already.');
+  assert.ok(await page.locator('#freeze').isDisabled());
+
+  await startOver(page);
+  await page.setInputFiles('#files', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a model\n') }]);
+  await waitStatus(
+    page,
+    'None of these files is a graph or a checkpoint: drop a .pb, .pbtxt or .meta file with its .index and .data files.',
+  );
+});
+
+test('a V1 checkpoint names its missing table, and without a graph asks for one', async (t) => {
+  const page = await openPage(t);
+  const dir = join(FIXTURES, 'mlp_binary');
+  const buffer = await v1Checkpoint(join(DIST, 'pkg'), dir, (await sampleReport(page)).variables);
+  await page.setInputFiles('#files', [{ name: 'model.ckpt-00000-of-00002', mimeType: 'application/octet-stream', buffer }]);
+  await waitStatus(
+    page,
+    'model.ckpt-00001-of-00002 is missing: the V1 checkpoint model.ckpt has 2 files. ' +
+      'model.ckpt is a V1 checkpoint; add the graph it belongs to (a .pb, .pbtxt or .meta file) too.',
+  );
+});
+
+test("a core error's kind reaches the status", async (t) => {
+  const page = await openPage(t);
+  await page.setInputFiles('#files', inputFiles(join(FIXTURES, 'cond_v1_resource')));
+  await waitReady(page);
+  assert.equal(await page.locator('#status').getAttribute('class'), 'info');
+  await page.fill('#outputs', 'out_select');
+  await page.click('#cleanup summary');
+  await page.fill('#placeholder-to-const', 'pred');
+  await page.click('#freeze');
+  await page.locator('#status.error.fault-usage').waitFor();
+  assert.match(await status(page), /^Replace placeholders by constants: 'pred' is not name=value/);
+});

@@ -1,0 +1,339 @@
+// The page's state: one store, changed only through the functions below, so
+// that view.js can draw the whole page from it at any moment. What the core
+// said (detection, reports, diagnosis) is kept as it said it.
+import { classify, formatBytes, graphRole, pathOf, UNDETECTED } from './files.js';
+import { cliCommand, names } from './report.js';
+
+/** A fresh store: no files, nothing chosen, nothing said. */
+export function createStore() {
+  return {
+    files: [],
+    detected: new WeakMap(), // file: what the core's detectFiles said it is
+    v1Tables: new WeakMap(), // table whose bytes leave it open: is it a V1 checkpoint table?
+    sorted: classify([]), // the files by role (files.js classify)
+    graph: null, // the chosen graph file
+    prefix: null, // the chosen checkpoint's prefix
+    reports: {
+      graphs: new WeakMap(), // graph file: the core's report on it alone, settled
+      indexes: new WeakMap(), // .index file: its layout, settled
+      v1: new Map(), // V1 checkpoint (see v1Key): its layout, settled
+      // The report on the chosen graph, checkpoint and outputs, and what it was asked.
+      chosen: { base: null, outputs: null, result: null },
+    },
+    diagnosis: { key: null, problems: [], missing: [] }, // the core's, of the files described as `key` (see dropped)
+    outputs: '', // the outputs field
+    outputsGraph: null, // the graph whose suggestion went into the outputs
+    presetOutputs: null, // outputs to use instead of the suggestion (the sample's)
+    tags: '',
+    freezing: false,
+    progress: null, // {done, total} of the checksums
+    outcome: null, // the last freeze: {name, report}, with its download links
+    downloads: [], // object URLs of the last freeze's downloads
+    notice: null, // {text, kind, fault?}: said until something changes
+    runs: { refresh: 0, report: 0, diagnosis: 0 }, // newest call of each, to drop stale answers
+    fileIds: new WeakMap(),
+    nextFileId: 0,
+  };
+}
+
+// ---- Changes ------------------------------------------------------------------
+
+/** Adds files (a file of the same name replaces the old one), or replaces them all. */
+export function addFiles(store, added, { replace = false } = {}) {
+  const byName = new Map((replace ? [] : store.files).map((f) => [f.name, f]));
+  for (const file of added) byName.set(file.name, file);
+  store.files = [...byName.values()];
+  store.outcome = null;
+  store.notice = null;
+}
+
+export function clearFiles(store) {
+  store.files = [];
+  store.outputsGraph = null;
+  store.outcome = null;
+  store.notice = null;
+}
+
+/** A message that stays until something changes; `fault` is the core error's kind. */
+export function notify(store, text, kind = 'info', fault = undefined) {
+  store.notice = { text, kind, fault };
+}
+
+/** A new look at the files begins: its number, to tell whether it is still the newest. */
+export function beginRefresh(store) {
+  if (store.files.length && !store.freezing) store.notice = { text: 'Reading the files…', kind: 'info', reading: true };
+  return ++store.runs.refresh;
+}
+
+export const isCurrentRefresh = (store, run) => run === store.runs.refresh;
+
+/** Remembers what the core detected for each of `files`. */
+export function learnDetected(store, files, layouts) {
+  files.forEach((file, i) => store.detected.set(file, layouts[i]));
+}
+
+export function learnV1Table(store, file, isV1) {
+  store.v1Tables.set(file, isV1);
+}
+
+/** Sorts the files by what the core said they are. */
+export function sortFiles(store) {
+  store.sorted = classify(store.files, (file) => detectedOf(store, file), (file) => store.v1Tables.get(file));
+}
+
+export const keepGraphReport = (store, file, report) => store.reports.graphs.set(file, report);
+
+export function keepCheckpointReport(store, ckpt, report) {
+  if (ckpt.v1) store.reports.v1.set(v1Key(ckpt), report);
+  else store.reports.indexes.set(ckpt.index, report);
+}
+
+/**
+ * After the files changed: a graph with variables and the checkpoint that
+ * goes with it, unless the ones chosen are still there.
+ */
+export function chooseDefaults(store) {
+  const { graphs, prefixes } = store.sorted;
+  if (!graphs.includes(store.graph)) {
+    const withVariables = (g) => store.reports.graphs.get(g)?.ok?.summary.variables;
+    store.graph = graphs.find(withVariables) ?? graphs[0] ?? null;
+  }
+  if (!prefixes.some((c) => c.prefix === store.prefix)) {
+    // A SavedModel keeps its checkpoint in its variables folder.
+    const savedModel = store.graph && roleOf(store, store.graph) === 'savedModel';
+    const variables = savedModel && prefixes.find((c) => c.savedModelVariables && c.index);
+    store.prefix = (variables || prefixes[0])?.prefix ?? null;
+  }
+  if (store.notice?.reading) store.notice = null;
+}
+
+export function chooseGraph(store, name) {
+  store.graph = store.sorted.graphs.find((f) => f.name === name) ?? store.graph;
+  store.outcome = null;
+}
+
+export function choosePrefix(store, prefix) {
+  store.prefix = prefix;
+  store.outcome = null;
+}
+
+/** After the choice changed: a new graph gets its best suggestion (or the preset) as outputs. */
+export function prefillOutputs(store) {
+  // What a freeze under way says stays until it ends.
+  if (!store.freezing) store.notice = null;
+  if (store.graph === store.outputsGraph) return;
+  store.outputsGraph = store.graph;
+  const best = store.graph && store.reports.graphs.get(store.graph)?.ok?.suggested_outputs[0]?.name;
+  store.outputs = store.presetOutputs ?? best ?? '';
+  store.presetOutputs = null;
+}
+
+/** The outputs the sample was frozen with, for its graph once it is read. */
+export function presetOutputs(store, outputs) {
+  store.presetOutputs = outputs;
+  store.outputsGraph = null;
+}
+
+/** The outputs field as typed; `committed` once it is left, which drops the last outcome. */
+export function setOutputs(store, text, { committed = false } = {}) {
+  store.outputs = text;
+  if (!committed) return;
+  store.outcome = null;
+  store.notice = null;
+}
+
+/** New tags pick another graph of a SavedModel: its reports are read again. */
+export function setTags(store, tags) {
+  if (tags === store.tags) return;
+  store.tags = tags;
+  for (const file of store.sorted.graphs) {
+    if (roleOf(store, file) === 'savedModel') store.reports.graphs.delete(file);
+  }
+  store.outputsGraph = null;
+}
+
+/** A report was asked for: its number, to tell whether it is still the newest. */
+export const beginReport = (store) => ++store.runs.report;
+
+export function keepReport(store, run, chosen) {
+  if (run === store.runs.report) store.reports.chosen = chosen;
+}
+
+export const beginDiagnosis = (store) => ++store.runs.diagnosis;
+
+/** The core's diagnosis (`{problems, missing}`) of the files described as `key`. */
+export function keepDiagnosis(store, run, key, diagnosis) {
+  if (run === store.runs.diagnosis) store.diagnosis = { key, ...diagnosis };
+}
+
+export function startFreeze(store) {
+  store.freezing = true;
+  store.outcome = null;
+  notify(store, 'Freezing…');
+  return store.runs.refresh;
+}
+
+export function freezeProgress(store, progress) {
+  store.progress = progress;
+  const { done, total } = progress;
+  notify(store, `Checking the weights' checksums: ${formatBytes(done)} of ${formatBytes(total)}.`);
+}
+
+/** A freeze ended: its outcome stays unless the files changed meanwhile (`run` was the newest refresh). */
+export function endFreeze(store, run) {
+  store.freezing = false;
+  store.progress = null;
+  if (run !== store.runs.refresh) store.notice = null;
+}
+
+/** What a freeze made: its download links replace the last ones. */
+export function keepOutcome(store, { blob, report, reportJson }, name) {
+  store.downloads.forEach((url) => URL.revokeObjectURL(url));
+  const link = (data, file) => ({ url: URL.createObjectURL(data), name: file });
+  const model = link(blob, name);
+  const json = link(new Blob([reportJson], { type: 'application/json' }), 'report.json');
+  store.downloads = [model.url, json.url];
+  store.outcome = { name, report, model, json };
+  const notes = report.warnings.length ? ' Read the notes below it.' : '';
+  notify(store, `Done: ${name} is ready to download.${notes}`);
+}
+
+// ---- Questions ----------------------------------------------------------------
+
+export const detectedOf = (store, file) => store.detected.get(file) ?? UNDETECTED;
+export const roleOf = (store, file) => graphRole(detectedOf(store, file));
+
+/** The files the core has not looked at yet. */
+export const undetected = (store) => store.files.filter((file) => !store.detected.has(file));
+
+/** The tables whose bytes leave open whether they are V1 checkpoints, and not looked inside yet. */
+export const unsniffedTables = (store) => store.sorted.unsureTables.filter((file) => !store.v1Tables.has(file));
+
+export const checkpoint = (store) => store.sorted.prefixes.find((c) => c.prefix === store.prefix) ?? null;
+
+const v1Key = (ckpt) => ckpt.tables.filter(Boolean).map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
+
+/** What the checkpoint's `.index` (or V1 tables) holds: `{ok}`, `{error}` or undefined. */
+export function checkpointReport(store, ckpt) {
+  if (ckpt?.v1) return store.reports.v1.get(v1Key(ckpt));
+  return ckpt?.index ? store.reports.indexes.get(ckpt.index) : undefined;
+}
+
+/** The checkpoints whose index or tables the core has not read yet. */
+export const unreadCheckpoints = (store) =>
+  store.sorted.prefixes.filter((c) => (c.index || c.v1) && !checkpointReport(store, c));
+
+/** Options as the core takes them: `flag=value` items. */
+const optionItems = (values) => Object.entries(values).map(([flag, value]) => `${flag}=${value}`);
+
+/** What the core needs to read a graph (and, when given, its checkpoint). */
+export function inspectRequest(store, graph, ckpt = null, outputNodes = '') {
+  // A V1 checkpoint is its table files; a V2 one its .index, with the .data files beside.
+  const tables = ckpt?.v1 ? ckpt.tables : [ckpt?.index];
+  return {
+    graph,
+    tables: tables.filter(Boolean),
+    prefix: ckpt?.prefix ?? '',
+    options: optionItems({ saved_model_tags: store.tags, output_node_names: outputNodes }),
+  };
+}
+
+/** What the report on the current choice depends on, but for the outputs, as text. */
+export function reportBase(store) {
+  if (!store.graph) return null;
+  const ckpt = checkpoint(store);
+  const id = (file) => {
+    if (!file) return '';
+    if (!store.fileIds.has(file)) store.fileIds.set(file, ++store.nextFileId);
+    return store.fileIds.get(file);
+  };
+  const tables = ckpt?.v1 ? ckpt.tables.map(id).join('+') : id(ckpt?.index);
+  return JSON.stringify([id(store.graph), ckpt?.prefix, tables, store.tags]);
+}
+
+/** The chosen outputs, as the core takes them. */
+export const outputNames = (store) => names(store.outputs).join(',');
+
+/**
+ * The report to show: the one on the current choice (while a new one for other
+ * outputs comes, the last one), else the graph's own.
+ */
+export function currentReport(store) {
+  const { chosen } = store.reports;
+  if (chosen.base && chosen.base === reportBase(store)) return chosen.result;
+  return store.graph ? store.reports.graphs.get(store.graph) : null;
+}
+
+/** The chosen files as the core's `diagnose` reads them. */
+export function dropped(store) {
+  const { graph } = store;
+  const alone = graph && store.reports.graphs.get(graph);
+  const ckpt = checkpoint(store);
+  const layout = checkpointReport(store, ckpt);
+  const nameOf = (file) => file?.name ?? null;
+  const { unknown, ignored, unsureTables } = store.sorted;
+  return {
+    graph: graph && {
+      name: graph.name,
+      role: roleOf(store, graph),
+      variables: alone?.ok?.summary.variables,
+      error: alone?.error,
+    },
+    checkpoint: ckpt && {
+      prefix: ckpt.prefix,
+      v1: ckpt.v1,
+      index: ckpt.index?.name,
+      tables: Array.from(ckpt.tables, nameOf),
+      shards: Array.from(ckpt.shards, nameOf),
+      layout: layout?.ok,
+      error: layout?.error,
+    },
+    otherFiles: [...unknown, ...ignored, ...unsureTables].map(nameOf),
+  };
+}
+
+/** The core's diagnosis of the current choice, or null while it is being asked for. */
+export function diagnosis(store) {
+  return store.diagnosis.key === JSON.stringify(dropped(store)) ? store.diagnosis : null;
+}
+
+/** The command line's flags for the files: where they are, as dropped, and what they are. */
+function fileFlags(store, ckpt, output) {
+  const graphPath = pathOf(store.graph);
+  const where = { output_graph: output, report: 'report.json' };
+  const role = roleOf(store, store.graph);
+  if (role === 'savedModel') {
+    const dir = graphPath.includes('/') ? graphPath.replace(/\/[^/]*$/, '') : '.';
+    return { input_saved_model_dir: dir, ...where };
+  }
+  const checkpointFile = ckpt.v1 ? ckpt.tables.find(Boolean) : ckpt.index;
+  const kind = store.reports.graphs.get(store.graph)?.ok?.summary.graph_kind ?? '';
+  return {
+    [role === 'meta' ? 'input_meta_graph' : 'input_graph']: graphPath,
+    // TF reads graphs as text unless told otherwise; here it is only a hint.
+    input_binary: /^binary/.test(kind),
+    input_checkpoint: pathOf(checkpointFile).replace(/[^/]*$/, ckpt.prefix),
+    checkpoint_version: ckpt.v1 ? '1' : '2',
+    saved_model_tags: undefined,
+    ...where,
+  };
+}
+
+/**
+ * The freeze of the current choice with the controls' `values` (by flag):
+ * `{request, output}`, `output` the name of the frozen graph. `options` is the
+ * core's option table, for the same command line.
+ */
+export function freezeRequest(store, values, options) {
+  const ckpt = checkpoint(store);
+  const { numShards } = checkpointReport(store, ckpt).ok;
+  const savedModel = roleOf(store, store.graph) === 'savedModel';
+  const output = `${savedModel ? 'saved_model' : ckpt.prefix}_frozen.pb`;
+  const request = {
+    ...inspectRequest(store, store.graph, ckpt),
+    shards: Array.from({ length: numShards }, (_, i) => ckpt.shards[i] ?? null),
+    options: optionItems(values),
+    command: cliCommand(options, { ...values, ...fileFlags(store, ckpt, output) }),
+  };
+  return { request, output };
+}

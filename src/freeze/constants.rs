@@ -14,7 +14,7 @@ use crate::tensor;
 use crate::variables::{self, Located};
 
 use super::propagate::Value;
-use super::{DataRange, Fill, Freezer, Pending};
+use super::{DataRange, Fill, Freezer, Pending, ReadPiece};
 
 impl<'a> Freezer<'a, '_> {
     /// Replaces variable node `index` by a Const holding `value`: only name,
@@ -142,11 +142,11 @@ impl<'a> Freezer<'a, '_> {
         for piece in &assembly.pieces {
             let range = self.entry_range(key, piece.entry)?;
             self.reads.push(range);
-            pieces.push((
-                self.reads.len() - 1,
-                piece.entry.crc32c,
-                piece.stored.clone(),
-            ));
+            pieces.push(ReadPiece {
+                read: self.reads.len() - 1,
+                crc: piece.entry.crc32c,
+                stored: piece.stored.clone(),
+            });
         }
         Ok(Fill::Assembled {
             pieces,

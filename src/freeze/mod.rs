@@ -59,13 +59,22 @@ enum Fill {
     /// Assembled from the reads of stored pieces (read, crc, the box each
     /// holds) into the `wanted` box, `width` bytes an element.
     Assembled {
-        pieces: Vec<(usize, u32, Vec<(u64, u64)>)>,
+        pieces: Vec<ReadPiece>,
         wanted: Vec<(u64, u64)>,
         width: usize,
         elements: u64,
     },
     /// An empty tensor: no value field.
     Empty,
+}
+
+/// A stored entry read for an assembled part: which read, its stored crc32c
+/// (masked), and the box of the full tensor it holds.
+#[derive(Debug, Clone)]
+struct ReadPiece {
+    read: usize,
+    crc: u32,
+    stored: Vec<(u64, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,11 +169,11 @@ impl Prepared {
                 } => {
                     let read: u64 = pieces
                         .iter()
-                        .filter_map(|(read, _, _)| self.reads.get(*read))
+                        .filter_map(|piece| self.reads.get(piece.read))
                         .map(|r| r.len)
                         .fold(0, u64::saturating_add);
                     let mut out = assembled_buffer(&pending.key, *elements, *width, read)?;
-                    for (read, crc, stored) in pieces {
+                    for ReadPiece { read, crc, stored } in pieces {
                         let bytes = checked_read(loaded, &self.reads, *read, &pending.key)?;
                         bundle::verify_numeric(&file(*read), &pending.key, bytes, *crc)?;
                         let common = intersect(stored, wanted).unwrap_or_default();
@@ -221,7 +230,7 @@ impl Prepared {
 /// The bytes an assembled part takes; never more than the pieces read for
 /// it hold, so a crafted shape cannot make it allocate more than the files give.
 fn assembled_buffer(key: &str, elements: u64, width: usize, read: u64) -> Result<Vec<u8>> {
-    let size = elements.checked_mul(width as u64).unwrap_or(u64::MAX);
+    let size = elements.saturating_mul(width as u64);
     let too_large = || Error::TooLarge {
         what: format!("the re-assembled part {key}"),
         size,

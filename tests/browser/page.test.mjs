@@ -343,7 +343,7 @@ test('replacing a placeholder by a constant changes the result, and the change i
   await page.fill('#placeholder-to-const', 'pred');
   await page.click('#freeze');
   await page.locator('#status.error').waitFor();
-  assert.match(await status(page), /^Replace placeholders by constants: 'pred' is not name=value/);
+  assert.match(await status(page), /^“Replace placeholders by constants”: 'pred' is not name=value/);
 
   await page.fill('#placeholder-to-const', 'pred=true');
   const cleaned = await freezeAndDownload(page);
@@ -498,5 +498,5 @@ test("a core error's kind reaches the status", async (t) => {
   await page.fill('#placeholder-to-const', 'pred');
   await page.click('#freeze');
   await page.locator('#status.error.fault-usage').waitFor();
-  assert.match(await status(page), /^Replace placeholders by constants: 'pred' is not name=value/);
+  assert.match(await status(page), /^“Replace placeholders by constants”: 'pred' is not name=value/);
 });

@@ -436,3 +436,40 @@ fn v2_listing(index: &BundleIndex) -> Vec<Listed> {
 fn dims(shape: Option<&TensorShapeProto>) -> Vec<i64> {
     shape.map_or_else(Vec::new, |s| s.dim.iter().map(|d| d.size).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(ranges: &[(u64, u64)]) -> Vec<(Vec<(u64, u64)>, BundleEntryProto)> {
+        ranges
+            .iter()
+            .map(|&(start, len)| (vec![(start, len), (0, 4)], BundleEntryProto::default()))
+            .collect()
+    }
+
+    fn cover(stored: &[(u64, u64)], wanted: (u64, u64)) -> Result<usize, Option<Coverage>> {
+        let stored = rows(stored);
+        let borrowed: Vec<(Vec<(u64, u64)>, &BundleEntryProto)> =
+            stored.iter().map(|(r, e)| (r.clone(), e)).collect();
+        covering(&[wanted, (0, 4)], &borrowed).map(|pieces| pieces.len())
+    }
+
+    #[test]
+    fn a_part_is_read_from_every_stored_slice_it_meets() {
+        assert_eq!(cover(&[(0, 3), (3, 3), (6, 3)], (2, 5)), Ok(3));
+        assert_eq!(cover(&[(0, 9)], (3, 3)), Ok(1));
+    }
+
+    #[test]
+    fn gaps_and_overlaps_name_the_range() {
+        assert_eq!(
+            cover(&[(0, 3), (4, 2)], (0, 6)),
+            Err(Some(Coverage::Missing("[3:4, 0:4]".into())))
+        );
+        assert_eq!(
+            cover(&[(0, 4), (3, 3)], (0, 6)),
+            Err(Some(Coverage::Doubled("[3:4, 0:4]".into())))
+        );
+    }
+}

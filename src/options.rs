@@ -166,6 +166,11 @@ pub const OPTIONS: &[OptionRow] = &[
         "moving-averages",
         "Use moving averages",
     ),
+    on_page(
+        row("initialize_missing", false, Bool, "", "false", "freeze variables the checkpoint lacks from their constant initializers (zeros, ones, constants)"),
+        "initialize-missing",
+        "Initialize missing variables from their initializers",
+    ),
     row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
 ];
 
@@ -293,6 +298,7 @@ impl OptionValues {
             strip_training_nodes: self.bool("strip_training_nodes"),
             input_placeholder: owned("input_queue_placeholder"),
             use_moving_averages: self.bool("use_moving_averages"),
+            initialize_missing: self.bool("initialize_missing"),
         })
     }
 }
@@ -356,6 +362,8 @@ pub struct Options {
     pub input_placeholder: Option<String>,
     /// Freeze ExponentialMovingAverage shadow values where the checkpoint has them.
     pub use_moving_averages: bool,
+    /// Freeze variables the checkpoint lacks from their constant initializers.
+    pub initialize_missing: bool,
 }
 
 impl Options {
@@ -387,6 +395,7 @@ impl Default for Options {
             strip_training_nodes: false,
             input_placeholder: None,
             use_moving_averages: false,
+            initialize_missing: false,
         }
     }
 }

@@ -59,6 +59,7 @@ struct FreezeReport<'a> {
     inputs: &'a [String],
     outputs: &'a [String],
     variables_frozen: &'a [FrozenVariable],
+    variables_initialized: &'a [InitializedVariable],
     nodes_kept: usize,
     nodes_removed: usize,
     output_bytes: u64,
@@ -82,11 +83,22 @@ pub struct FrozenVariable {
     pub bytes: u64,
 }
 
+/// A variable the checkpoint lacks, frozen from its constant initializer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InitializedVariable {
+    /// The variable's node name.
+    pub name: String,
+    /// The initializer node its value came from.
+    pub initializer: String,
+}
+
 /// What a freeze did, for the one-line report, `--report` and the page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// The variables turned into constants.
     pub frozen: Vec<FrozenVariable>,
+    /// The variables the checkpoint lacks, frozen from their initializers.
+    pub initialized: Vec<InitializedVariable>,
     /// The nodes kept, as asked.
     pub outputs: Vec<String>,
     /// Placeholders left in the frozen graph: what it must be fed.
@@ -130,6 +142,7 @@ impl Plan {
             inputs: &s.inputs,
             outputs: &s.outputs,
             variables_frozen: &s.frozen,
+            variables_initialized: &s.initialized,
             nodes_kept: s.nodes_kept,
             nodes_removed: s.nodes_removed,
             output_bytes: s.output_bytes,

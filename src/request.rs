@@ -451,4 +451,70 @@ mod tests {
         assert_eq!(keys, ["w/ExponentialMovingAverage", "emb[3,2:0,2]"]);
         assert_eq!(consts.first(), Some(&("w".to_owned(), vec![3., 4.])));
     }
+
+    #[test]
+    fn missing_variables_take_constant_initializers_only_when_asked_never_random_ones() {
+        let table = v1_file(
+            &[one("other", DataType::DtFloat, &[1], floats(&[5.]))],
+            current(),
+        );
+        let zeros = TensorProto {
+            dtype: DataType::DtFloat as i32,
+            tensor_shape: Some(shape(&[2])),
+            float_val: vec![0.],
+            ..Default::default()
+        };
+        let g = graph(vec![
+            variable("mean", &[2]),
+            with_attr(
+                node("mean/Initializer/zeros", "Const", &[]),
+                "value",
+                attr_value::Value::Tensor(zeros),
+            ),
+            node("mean/Assign", "Assign", &["mean", "mean/Initializer/zeros"]),
+            variable("noise", &[2]),
+            node("noise/shape", "Const", &[]),
+            node("noise/RandomUniform", "RandomUniform", &["noise/shape"]),
+            node("noise/Assign", "Assign", &["noise", "noise/RandomUniform"]),
+            node("out", "Identity", &["mean"]),
+            node("noisy", "Add", &["mean", "noise"]),
+        ]);
+        let bytes = g.encode_to_vec();
+        let freeze = |outputs: &str, initialize_missing: bool| {
+            let mut options = Options::outputs([outputs]);
+            options.initialize_missing = initialize_missing;
+            let request = FreezeRequest {
+                graph: Some(InputFile::new("graph.pb", &bytes)),
+                meta_graph: None,
+                saver: None,
+                saved_model: None,
+                saved_model_tags: Vec::new(),
+                checkpoint: CheckpointFiles {
+                    prefix: "model.ckpt",
+                    index: InputFile::new("model.ckpt", &table),
+                    more_tables: Vec::new(),
+                    shard_sizes: Vec::new(),
+                },
+                input_binary: None,
+                options,
+            };
+            prepare(&request).and_then(|p| p.finish(&[]))
+        };
+        let refused = freeze("out", false).expect_err("missing").to_string();
+        assert!(
+            refused.contains("`initialize_missing` freezes it"),
+            "{refused}"
+        );
+        let plan = freeze("out", true).expect("freezes from the initializer");
+        assert_eq!(plan.summary.initialized.len(), 1);
+        assert_eq!(
+            plan.summary.initialized[0].initializer,
+            "mean/Initializer/zeros"
+        );
+        let random = freeze("noisy", true).expect_err("random").to_string();
+        assert!(
+            random.contains("noise: ") && random.contains("random (RandomUniform)"),
+            "{random}"
+        );
+    }
 }

@@ -221,3 +221,49 @@ fn parts_assembled_from_slices_cut_otherwise_match_tf() {
 fn v1_parts_cut_otherwise_match_tf() {
     assert_matches_tf("recut_v1");
 }
+
+// A partial checkpoint (Saver(var_list=trainable variables)) whose missing
+// variables have constant initializers.
+
+/// The partial_checkpoint fixture's flags, with `initialize_missing` as given
+/// and `outputs` in place of the fixture's.
+fn partial(initialize: bool, outputs: &str) -> Vec<String> {
+    let meta = fixture("partial_checkpoint");
+    flags("partial_checkpoint", &meta)
+        .into_iter()
+        .filter(|f| !f.starts_with("--initialize_missing") && !f.starts_with("--output_node_names"))
+        .chain([
+            format!("--initialize_missing={initialize}"),
+            format!("--output_node_names={outputs}"),
+        ])
+        .collect()
+}
+
+#[test]
+fn missing_variables_with_constant_initializers_freeze_when_asked_where_tf_fails() {
+    assert_eq!(
+        fixture("partial_checkpoint")["tf_freeze"]["ok"],
+        Value::Bool(false)
+    );
+    assert_matches_verified("partial_checkpoint");
+}
+
+#[test]
+fn a_partial_checkpoint_is_refused_by_default_naming_each_missing_variable_and_the_option() {
+    let run = freeze(&partial(false, "generator/out"));
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    for name in ["generator/bn/moving_mean", "generator/bn/moving_variance"] {
+        assert!(
+            run.stderr.contains(&format!("{name}: the checkpoint")),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr
+            .contains("is a constant: --initialize_missing freezes it"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.output.is_none());
+}

@@ -115,12 +115,15 @@ fn outputs_of(name: &str) -> Vec<String> {
     tf_freeze::split_list(meta["args"]["output_node_names"].as_str().expect("outputs"))
 }
 
+/// The report with the fixture's own `initialize_missing`.
 fn report(name: &str) -> Report {
+    let mut options = Options::default();
+    options.initialize_missing = fixture_json(name)["args"]["initialize_missing"] == true;
     inspect::inspect(
         &load_graph(name),
         Some(&load_checkpoint(name)),
         None,
-        &Options::default(),
+        &options,
     )
 }
 

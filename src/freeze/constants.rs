@@ -11,7 +11,7 @@ use crate::proto::{
     tensor_shape_proto, BundleEntryProto, DataType, NodeDef, TensorProto, TensorShapeProto,
 };
 use crate::tensor;
-use crate::variables::{self, Located};
+use crate::variables::{self, Located, NotFound};
 
 use super::propagate::Value;
 use super::{DataRange, Fill, Freezer, Pending, ReadPiece};
@@ -19,7 +19,13 @@ use super::{DataRange, Fill, Freezer, Pending, ReadPiece};
 impl<'a> Freezer<'a, '_> {
     /// Replaces variable node `index` by a Const holding `value`: only name,
     /// `dtype` and `value`, as TF's `_VarHandle` conversion leaves it.
-    fn install_const(&mut self, index: usize, node: &NodeDef, dtype: i32, value: TensorProto) {
+    pub(super) fn install_const(
+        &mut self,
+        index: usize,
+        node: &NodeDef,
+        dtype: i32,
+        value: TensorProto,
+    ) {
         let mut constant = NodeDef {
             name: node.name.clone(),
             op: "Const".into(),
@@ -48,8 +54,14 @@ impl<'a> Freezer<'a, '_> {
             .ok_or_else(|| Error::mismatch("graph", "variable index out of range"))?;
         let file = self.checkpoint.file();
         let dtype = variables::variable_dtype(&node)?;
-        let located = variables::locate(self.checkpoint, self.sources, &node, true)
-            .map_err(|missing| missing.to_error(&node.name, file))?;
+        let located = match variables::locate(self.checkpoint, self.sources, &node, true) {
+            Ok(located) => located,
+            Err(missing @ NotFound::Missing { .. }) => {
+                let err = missing.to_error(&node.name, file);
+                return self.freeze_from_initializer(index, &node, dtype, err);
+            }
+            Err(other) => return Err(other.to_error(&node.name, file)),
+        };
         variables::check(&node, file, &located).map_err(|(_, err)| err)?;
         let key = located.key();
         let shape = shape_proto(&located.stored.dims);

@@ -15,18 +15,20 @@ use crate::bundle;
 use crate::bundle::region::{copy_region, intersect};
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
+use crate::graph::initializers::Nodes;
 use crate::graph::ops::{is_placeholder, is_variable};
 use crate::graph::saver::{self, Source};
 use crate::graph::{refs, subgraph};
 use crate::input::CheckpointFiles;
 use crate::options::Options;
-use crate::plan::{self, ContentRef, FrozenVariable, Plan, Summary};
+use crate::plan::{self, ContentRef, FrozenVariable, InitializedVariable, Plan, Summary};
 use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef, OpList, SaverDef};
 use crate::tensor;
 use crate::variables;
 
 mod checks;
 mod constants;
+mod initial;
 mod propagate;
 mod rewrite;
 
@@ -95,6 +97,7 @@ pub struct Prepared {
     warnings: Vec<String>,
     allow_over_2gb: bool,
     frozen: Vec<FrozenVariable>,
+    initialized: Vec<InitializedVariable>,
     outputs: Vec<String>,
     changes: Vec<String>,
 }
@@ -214,6 +217,7 @@ impl Prepared {
             segments,
             summary: Summary {
                 frozen: self.frozen,
+                initialized: self.initialized,
                 outputs: self.outputs,
                 inputs,
                 changes: self.changes,
@@ -313,6 +317,10 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
 
     let mut freezer = Freezer {
         graph: extracted,
+        full: &graph,
+        initializers: None,
+        initialize_missing: options.initialize_missing,
+        initialized: Vec::new(),
         checkpoint: &checkpoint,
         sources: &sources,
         files,
@@ -324,19 +332,20 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
     };
     freezer.convert_all(options)?;
     let Freezer {
-        mut graph,
+        graph: mut frozen_graph,
         pending,
         reads,
         appended,
         frozen,
+        initialized,
         ..
     } = freezer;
-    let existing: HashSet<String> = graph.node.iter().map(|n| n.name.clone()).collect();
-    graph
+    let existing: HashSet<String> = frozen_graph.node.iter().map(|n| n.name.clone()).collect();
+    frozen_graph
         .node
         .extend(appended.into_iter().filter(|n| !existing.contains(&n.name)));
     Ok(Prepared {
-        graph,
+        graph: frozen_graph,
         pending,
         reads,
         data_files,
@@ -344,6 +353,7 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
         warnings,
         allow_over_2gb: options.allow_over_2gb,
         frozen,
+        initialized,
         outputs,
         changes,
     })
@@ -367,6 +377,11 @@ impl Prepared {
 
 struct Freezer<'a, 'f> {
     graph: GraphDef,
+    /// The graph before pruning, where the initializers are.
+    full: &'a GraphDef,
+    initializers: Option<Nodes<'a>>,
+    initialize_missing: bool,
+    initialized: Vec<InitializedVariable>,
     checkpoint: &'a Checkpoint,
     sources: &'a HashMap<String, Source>,
     files: &'a CheckpointFiles<'f>,

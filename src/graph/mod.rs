@@ -7,6 +7,7 @@
 #![deny(clippy::indexing_slicing)]
 
 pub mod attrs;
+pub mod initializers;
 mod load;
 pub mod names;
 pub(crate) mod op_defaults;

@@ -4,8 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::checkpoint::Checkpoint;
+use crate::graph::initializers::{Initial, Nodes};
 use crate::graph::saver::Source;
 use crate::options::Options;
+use crate::proto::GraphDef;
 use crate::variables::{self, Disagreement, NotFound};
 
 use super::graph_index::GraphIndex;
@@ -23,6 +25,7 @@ pub(super) struct Use {
 
 /// Checks each needed variable against its value, as the freeze will.
 pub(super) fn check_variables(
+    graph: &GraphDef,
     ix: &GraphIndex<'_>,
     checkpoint: &Checkpoint,
     sources: &HashMap<String, Source>,
@@ -36,6 +39,8 @@ pub(super) fn check_variables(
     };
     let mut missing = 0usize;
     let file = checkpoint.file();
+    // Built only when a variable is missing: initializers are looked up there.
+    let mut initializers: Option<Nodes<'_>> = None;
     for (i, node) in ix.nodes.iter().enumerate() {
         if !crate::graph::ops::is_variable(&node.op) {
             continue;
@@ -48,7 +53,21 @@ pub(super) fn check_variables(
             Err(not_found) => {
                 if converted {
                     missing += 1;
-                    problems.push(not_found_problem(&node.name, file, &not_found));
+                    let initial = matches!(not_found, NotFound::Missing { .. }).then(|| {
+                        initializers
+                            .get_or_insert_with(|| Nodes::new(graph))
+                            .initial_value(&node.name)
+                    });
+                    match initial {
+                        // The freeze gives it its initializer's value.
+                        Some(Initial::Constant { .. }) if options.initialize_missing => {}
+                        _ => problems.push(not_found_problem(
+                            &node.name,
+                            file,
+                            &not_found,
+                            initial.as_ref(),
+                        )),
+                    }
                 }
                 continue;
             }
@@ -73,13 +92,27 @@ pub(super) fn check_variables(
     used
 }
 
-fn not_found_problem(variable: &str, file: &str, not_found: &NotFound) -> Problem {
+fn not_found_problem(
+    variable: &str,
+    file: &str,
+    not_found: &NotFound,
+    initial: Option<&Initial>,
+) -> Problem {
+    let note = match initial {
+        Some(Initial::Constant { from, .. }) => format!(
+            "; its initializer '{from}' is a constant: `initialize_missing` freezes it with that value"
+        ),
+        Some(Initial::Random(op)) => {
+            format!("; its initializer is random ({op}), so only a checkpoint can give its value")
+        }
+        _ => String::new(),
+    };
     match not_found {
         NotFound::Missing { key, near } => problem(
             ProblemKind::MissingVariable,
             variable,
             format!(
-                "the outputs need variable '{variable}' but the checkpoint has no key '{key}'{}",
+                "the outputs need variable '{variable}' but the checkpoint has no key '{key}'{}{note}",
                 near.as_ref()
                     .map_or(String::new(), |n| format!("; it has '{n}'"))
             ),

@@ -206,7 +206,15 @@ pub fn inspect(
         if options.use_moving_averages {
             variables::use_shadows(g, checkpoint, &mut sources);
         }
-        let used = check_variables(&ix, checkpoint, &sources, &needed, options, &mut problems);
+        let used = check_variables(
+            g,
+            &ix,
+            checkpoint,
+            &sources,
+            &needed,
+            options,
+            &mut problems,
+        );
         variables = checkpoint_variables(checkpoint, &used);
         // The object graph of a TF2 checkpoint is metadata, not a weight.
         let metadata = |name: &str| name == "_CHECKPOINTABLE_OBJECT_GRAPH";

@@ -15,6 +15,7 @@ pub mod refs;
 mod saved_model;
 pub mod saver;
 pub mod subgraph;
+mod text;
 #[cfg(test)]
 pub(crate) mod test_graph;
 

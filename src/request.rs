@@ -19,6 +19,8 @@ use crate::proto::GraphDef;
 pub fn prepare(request: &FreezeRequest<'_>) -> Result<Prepared> {
     let options = &request.options;
     let mut loaded = load_graphs(request)?;
+    // A graph TF could not import must not become a `.pb` that looks fine.
+    graph::structure::check(&loaded.graph)?;
     let mut warnings = Vec::new();
     // TF freezes the graph its import has completed with attr defaults.
     graph::op_defaults::add_defaults(&mut loaded.graph);

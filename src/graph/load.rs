@@ -2,8 +2,8 @@
 
 use std::sync::OnceLock;
 
-use prost::Message;
 use miette::Diagnostic;
+use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
 use crate::error::{Error, Result};
@@ -148,7 +148,10 @@ pub fn parse_text<M: Message + Default>(file: &str, text: &str, full_name: &str)
 
 /// The parser's message, preceded by where it happened.
 fn located(text: &str, error: &prost_reflect::text_format::ParseError) -> String {
-    let offset = error.labels().and_then(|mut labels| labels.next()).map(|l| l.offset());
+    let offset = error
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .map(|l| l.offset());
     match offset {
         Some(offset) => {
             let at = text::position(text, offset);
@@ -264,8 +267,11 @@ mod tests {
     #[test]
     fn deep_text_nesting_is_refused_quickly() {
         for (depth, close) in [(2000, true), (2000, false), (120_000, false)] {
-            let mut text = "node { name: \"x\" op: \"Const\" attr { key: \"value\" value { ".to_owned();
-            text.push_str(&"list { func { name: \"a\" attr { key: \"k\" value { ".repeat(depth / 3));
+            let mut text =
+                "node { name: \"x\" op: \"Const\" attr { key: \"value\" value { ".to_owned();
+            text.push_str(
+                &"list { func { name: \"a\" attr { key: \"k\" value { ".repeat(depth / 3),
+            );
             if close {
                 text.push_str(&"} } } } }".repeat(depth / 3));
                 text.push_str("} } }");

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::proto::{GraphDef, NodeDef};
 
+use super::names::shorten;
 use super::ops::output_count;
 
 /// Refuses a graph TF could not import, naming the first offending node.
@@ -157,15 +158,6 @@ fn check_cycles(graph: &GraphDef, edges: &[Vec<usize>]) -> Result<()> {
              except through a while loop's NextIteration",
         )),
         None => Ok(()),
-    }
-}
-
-/// Input text echoed in a message, cut to a readable length.
-fn shorten(text: &str) -> String {
-    const MAX: usize = 200;
-    match text.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}...", text.get(..end).unwrap_or(text)),
-        None => text.to_owned(),
     }
 }
 

@@ -26,18 +26,12 @@ impl Output {
     /// Decides where `path` writes; `inputs` are the (path, what) of every
     /// file the run reads, which must not be replaced.
     pub fn resolve(path: &str, inputs: &[(&str, &str)]) -> Result<Output, Error> {
-        let target = follow_links(Path::new(path)).map_err(|e| refuse(path, &e.to_string()))?;
-        let shown = if target == Path::new(path) {
-            path.to_owned()
-        } else {
-            format!("{path} (-> {})", target.display())
-        };
-        let meta = match std::fs::metadata(&target) {
+        // The kernel follows the links first: `/dev/stdout` ends at a magic
+        // link (`/proc/self/fd/1`) whose text names no file, yet opens the pipe.
+        let meta = match std::fs::metadata(path) {
             Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Output::Replace { target, shown })
-            }
-            Err(e) => return Err(refuse(&shown, &e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Output::replace(path),
+            Err(e) => return Err(refuse(path, &e.to_string())),
         };
         for (input, what) in inputs {
             if std::fs::metadata(input).is_ok_and(|other| same_file(&meta, &other)) {
@@ -48,13 +42,27 @@ impl Output {
             }
         }
         match kind(&meta) {
-            Kind::Regular => Ok(Output::Replace { target, shown }),
-            Kind::Stream => Ok(Output::Stream { target, shown }),
+            Kind::Regular => Output::replace(path),
+            Kind::Stream => Ok(Output::Stream {
+                target: PathBuf::from(path),
+                shown: path.to_owned(),
+            }),
             Kind::Other(what) => Err(refuse(
-                &shown,
+                path,
                 &format!("it is {what}, not a file the frozen graph can be written to"),
             )),
         }
+    }
+
+    /// A regular or new file: the rename goes over the end of its links.
+    fn replace(path: &str) -> Result<Output, Error> {
+        let target = follow_links(Path::new(path)).map_err(|e| refuse(path, &e.to_string()))?;
+        let shown = if target == Path::new(path) {
+            path.to_owned()
+        } else {
+            format!("{path} (-> {})", target.display())
+        };
+        Ok(Output::Replace { target, shown })
     }
 
     /// The path as the user gave it (with its link target).

@@ -43,13 +43,15 @@ node -e '
 ' "$sample/fixture.json" "$out/sample/sample.json"
 
 # For static hosts that read a `_headers` file (Netlify, Cloudflare Pages): the
-# page's Content-Security-Policy as a header too, which also covers the workers.
+# page's Content-Security-Policy as a header too, which also covers the workers,
+# with `frame-ancestors 'none'`, which only a header can set: no other site may
+# frame the page (and trick a user into dropping files on it).
 node - www/index.html "$out/_headers" <<'JS'
 const fs = require('fs');
 const [, , page, headers] = process.argv;
 const meta = fs.readFileSync(page, 'utf8').match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/);
 if (!meta) throw new Error(`${page} has no Content-Security-Policy <meta>`);
-fs.writeFileSync(headers, `/*\n  Content-Security-Policy: ${meta[1]}\n`);
+fs.writeFileSync(headers, `/*\n  Content-Security-Policy: ${meta[1]}; frame-ancestors 'none'\n  X-Frame-Options: DENY\n`);
 JS
 
 # Offline use: sw.js precaches every file of the site, in a cache named after a

@@ -126,6 +126,8 @@ fn prepare_loaded(
     checkpoint: &CheckpointFiles<'_>,
     options: &Options,
 ) -> Result<Prepared> {
+    // A graph TF could not import must not become a `.pb` that looks fine.
+    graph::structure::check(&loaded.graph)?;
     let mut warnings = Vec::new();
     // TF freezes the graph its import has completed with attr defaults.
     graph::op_defaults::add_defaults(&mut loaded.graph);

@@ -18,10 +18,14 @@ self.onmessage = async ({ data }) => {
     const result = await TASKS[task](data, (progress) => self.postMessage({ id, progress }));
     self.postMessage({ id, result });
   } catch (err) {
-    // A panic in the core leaves its instance unusable: the page restarts the worker.
-    const fatal = err instanceof WebAssembly.RuntimeError;
+    // A trap in the core (a panic, memory access out of bounds, a stack
+    // overflow) leaves its instance unusable: the page restarts the worker, and
+    // the user is told why, not only the engine's words.
+    const fatal = err instanceof WebAssembly.RuntimeError || err instanceof RangeError;
+    const message = err instanceof Error ? err.message : String(err);
+    const error = fatal ? `it crashed on these files (${message}): they may be damaged, or made to crash it` : message;
     // `kind` says who is at fault: input, unsupported, usage or limit.
-    self.postMessage({ id, error: err instanceof Error ? err.message : String(err), kind: err?.kind, fatal });
+    self.postMessage({ id, error, kind: err?.kind, fatal });
   }
 };
 

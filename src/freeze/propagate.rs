@@ -23,7 +23,15 @@ pub(super) struct Library {
     pub renamed: HashMap<String, String>,
     /// (function, argument) pairs already converted.
     converted_args: HashSet<(String, usize)>,
+    /// How many function bodies are being followed, one inside the other.
+    depth: usize,
 }
+
+/// The deepest chain of function calls followed. Each level is a few stack
+/// frames, and a crafted library calling itself thousands of levels deep
+/// would overflow the stack (in the page, trap the worker); real graphs nest
+/// a handful of levels.
+pub(super) const MAX_CALL_DEPTH: usize = 100;
 
 impl Library {
     pub fn new(functions: Vec<FunctionDef>) -> Self {
@@ -31,6 +39,7 @@ impl Library {
             functions,
             renamed: HashMap::new(),
             converted_args: HashSet::new(),
+            depth: 0,
         }
     }
 
@@ -268,12 +277,20 @@ fn function_argument(
                 "a node calls this function, which the graph's library does not have",
             )
         })?;
+    if library.depth >= MAX_CALL_DEPTH {
+        return Err(Error::unsupported(format!(
+            "function '{name}' is called through more than {MAX_CALL_DEPTH} nested function calls \
+             from the variable, deeper than this version follows a variable into functions"
+        )));
+    }
     let mut function = library
         .functions
         .get_mut(position)
         .map(std::mem::take)
         .unwrap_or_default();
+    library.depth = library.depth.saturating_add(1);
     let result = convert_argument(&mut function, &new_name, arg, value, while_body, library);
+    library.depth = library.depth.saturating_sub(1);
     if let Some(slot) = library.functions.get_mut(position) {
         *slot = function;
     }

@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use miette::Diagnostic;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
@@ -9,20 +10,22 @@ use crate::error::{Error, Result};
 use crate::input::InputFile;
 use crate::proto::{GraphDef, MetaGraphDef, SaverDef};
 
-use super::{from_meta, Expect, GraphKind, LoadedGraph};
+use super::{from_meta, text, Expect, GraphKind, LoadedGraph};
 
 /// Loads a graph file, trying binary and text in the order `binary_hint` suggests.
 pub fn load(file: InputFile<'_>, expect: Expect, binary_hint: Option<bool>) -> Result<LoadedGraph> {
     if file.bytes.is_empty() {
         return Err(Error::corrupt(file.name, "the file is empty"));
     }
-    let text_first = binary_hint == Some(false) && looks_like_text(file.bytes);
+    let looks_like_text = text::looks_like_text(file.bytes);
+    let text_first = binary_hint == Some(false) && looks_like_text;
     let attempts: [bool; 2] = if text_first {
         [false, true]
     } else {
         [true, false]
     };
-    let mut first_error = None;
+    // The error worth showing is the one of the format the bytes look like.
+    let mut shown_error = None;
     for binary in attempts {
         let result = if binary {
             load_binary(file, expect)
@@ -31,12 +34,13 @@ pub fn load(file: InputFile<'_>, expect: Expect, binary_hint: Option<bool>) -> R
         };
         match result {
             Ok(graph) => return Ok(graph),
+            Err(err) if binary != looks_like_text => shown_error = Some(err),
             Err(err) => {
-                first_error.get_or_insert(err);
+                shown_error.get_or_insert(err);
             }
         }
     }
-    let detail = match first_error {
+    let detail = match shown_error {
         Some(Error::Corrupt { detail, .. }) => detail,
         Some(other) => other.to_string(),
         None => String::new(),
@@ -49,10 +53,6 @@ pub fn load(file: InputFile<'_>, expect: Expect, binary_hint: Option<bool>) -> R
         file.name,
         format!("not {wanted}, neither binary nor text: {detail}"),
     ))
-}
-
-fn looks_like_text(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok()
 }
 
 fn load_binary(file: InputFile<'_>, expect: Expect) -> Result<LoadedGraph> {
@@ -129,10 +129,36 @@ pub fn parse_text<M: Message + Default>(file: &str, text: &str, full_name: &str)
     let descriptor = pool
         .get_message_by_name(full_name)
         .ok_or_else(|| Error::unsupported(format!("no descriptor for {full_name}")))?;
+    text::check_depth(text).map_err(|at| {
+        Error::corrupt(
+            file,
+            format!(
+                "line {}, column {}: messages are nested more than {} deep",
+                at.line,
+                at.column,
+                text::MAX_DEPTH
+            ),
+        )
+    })?;
     let dynamic = DynamicMessage::parse_text_format(descriptor, text)
-        .map_err(|e| Error::corrupt(file, format!("text format: {e}")))?;
+        .map_err(|e| Error::corrupt(file, format!("text format: {}", located(text, &e))))?;
     M::decode(dynamic.encode_to_vec().as_slice())
         .map_err(|e| Error::corrupt(file, format!("text format: {e}")))
+}
+
+/// The parser's message, preceded by where it happened.
+fn located(text: &str, error: &prost_reflect::text_format::ParseError) -> String {
+    let offset = error
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .map(|l| l.offset());
+    match offset {
+        Some(offset) => {
+            let at = text::position(text, offset);
+            format!("line {}, column {}: {error}", at.line, at.column)
+        }
+        None => error.to_string(),
+    }
 }
 
 fn descriptor_pool() -> Result<&'static DescriptorPool> {
@@ -222,6 +248,46 @@ mod tests {
         let loaded = load(file, Expect::GraphDef, Some(false)).expect("loads");
         assert_eq!(loaded.kind, GraphKind::MetaGraphBinary);
         assert!(loaded.saver_def.is_some());
+    }
+
+    #[test]
+    fn text_errors_say_where() {
+        let text = b"node {\n  name: \"x\"\n  op: Placeholder\" }\n";
+        for hint in [None, Some(true), Some(false)] {
+            let file = InputFile {
+                name: "g.pbtxt",
+                bytes: text,
+            };
+            let err = load(file, Expect::GraphDef, hint).unwrap_err().to_string();
+            assert!(err.contains("text format: line 3, column "), "{err}");
+            assert!(!err.contains("wire type"), "{err}");
+        }
+    }
+
+    #[test]
+    fn deep_text_nesting_is_refused_quickly() {
+        for (depth, close) in [(2000, true), (2000, false), (120_000, false)] {
+            let mut text =
+                "node { name: \"x\" op: \"Const\" attr { key: \"value\" value { ".to_owned();
+            text.push_str(
+                &"list { func { name: \"a\" attr { key: \"k\" value { ".repeat(depth / 3),
+            );
+            if close {
+                text.push_str(&"} } } } }".repeat(depth / 3));
+                text.push_str("} } }");
+            }
+            let file = InputFile {
+                name: "deep.pbtxt",
+                bytes: text.as_bytes(),
+            };
+            let started = std::time::Instant::now();
+            let err = load(file, Expect::GraphDef, None).unwrap_err().to_string();
+            assert!(
+                err.contains("deep.pbtxt: ") && err.contains("nested more than 100 deep"),
+                "{err}"
+            );
+            assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+        }
     }
 
     #[test]

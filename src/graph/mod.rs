@@ -15,9 +15,11 @@ pub mod ops;
 pub mod refs;
 mod saved_model;
 pub mod saver;
+pub mod structure;
 pub mod subgraph;
 #[cfg(test)]
 pub(crate) mod test_graph;
+mod text;
 
 use crate::proto::{GraphDef, MetaGraphDef, OpList, SaverDef};
 

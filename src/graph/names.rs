@@ -23,8 +23,24 @@ pub fn endpoint(input: &str) -> (&str, usize) {
     (node, index)
 }
 
+/// Longest input echoed whole in a message; longer is cut, so a crafted
+/// name of megabytes never floods the terminal.
+const MAX_ECHO: usize = 200;
+
+/// `text` as a message may echo it: cut after `MAX_ECHO` characters.
+pub fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO) {
+        Some((end, _)) => format!("{}...", text.get(..end).unwrap_or(text)),
+        None => text.to_owned(),
+    }
+}
+
 /// The existing names nearest to `wanted`, best first, for "did you mean".
 pub fn suggestions<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    // The edit distance costs the product of the lengths; no name is near a huge one.
+    if wanted.len() > MAX_ECHO {
+        return Vec::new();
+    }
     let wanted_lower = wanted.to_lowercase();
     let mut scored: Vec<(usize, &str)> = names
         .filter_map(|name| {
@@ -84,7 +100,7 @@ pub fn resolve_output(graph: &GraphDef, given: &str) -> Result<String> {
         return Ok(prefixed);
     }
     Err(Error::UnknownNode {
-        name: name.to_owned(),
+        name: shorten(name),
         suggestions: suggestions(stripped, graph.node.iter().map(|n| n.name.as_str())),
     })
 }
@@ -92,6 +108,17 @@ pub fn resolve_output(graph: &GraphDef, given: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_cut_when_echoed() {
+        let long = "é".repeat(120_000);
+        let cut = shorten(&long);
+        assert_eq!(cut.chars().count(), MAX_ECHO + 3);
+        assert_eq!(shorten("probs"), "probs");
+        let graph = GraphDef::default();
+        let err = resolve_output(&graph, &long).unwrap_err().to_string();
+        assert!(err.len() < 1000, "{}", err.len());
+    }
 
     #[test]
     fn node_names_drop_control_marks_and_indices() {

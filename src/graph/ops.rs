@@ -131,6 +131,81 @@ pub const RESOURCE_VARIABLE_OPS: [&str; 7] = [
     "DestroyResourceOp",
 ];
 
+/// How many outputs an op has, for the common ops whose count is fixed by
+/// their op definition (TF's op registry); `None` for the rest, whose inputs
+/// are then not checked for range.
+pub fn output_count(op: &str) -> Option<usize> {
+    const NONE: [&str; 7] = [
+        "NoOp",
+        "Assert",
+        "SaveV2",
+        "Save",
+        "AssignVariableOp",
+        "AssignAddVariableOp",
+        "AssignSubVariableOp",
+    ];
+    const ONE: [&str; 48] = [
+        "Const",
+        "Placeholder",
+        "PlaceholderV2",
+        "PlaceholderWithDefault",
+        "Identity",
+        "StopGradient",
+        "Variable",
+        "VariableV2",
+        "VarHandleOp",
+        "ReadVariableOp",
+        "Assign",
+        "MatMul",
+        "BatchMatMulV2",
+        "BiasAdd",
+        "Add",
+        "AddV2",
+        "Sub",
+        "Mul",
+        "RealDiv",
+        "Neg",
+        "Relu",
+        "Relu6",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "Conv2D",
+        "MaxPool",
+        "AvgPool",
+        "Reshape",
+        "Shape",
+        "Cast",
+        "Squeeze",
+        "ExpandDims",
+        "ConcatV2",
+        "Pack",
+        "Transpose",
+        "Mean",
+        "Sum",
+        "Fill",
+        "Enter",
+        "RefEnter",
+        "Exit",
+        "RefExit",
+        "NextIteration",
+        "RefNextIteration",
+        "LoopCond",
+        "GatherV2",
+        "ResourceGather",
+    ];
+    const TWO: [&str; 4] = ["Switch", "RefSwitch", "Merge", "RefMerge"];
+    if NONE.contains(&op) {
+        Some(0)
+    } else if ONE.contains(&op) {
+        Some(1)
+    } else if TWO.contains(&op) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
 /// Ops whose input 0 is a reference.
 pub const REF_INPUT_OPS: [&str; 8] = [
     "RefSwitch",

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::{Error, Result};
-use crate::graph::names::{node_name, suggestions};
+use crate::graph::names::{node_name, shorten, suggestions};
 use crate::proto::{attr_value, GraphDef, NodeDef};
 
 /// The names of the nodes a node depends on: inputs, control inputs, and the
@@ -34,7 +34,7 @@ pub fn extract(graph: &GraphDef, outputs: &[String]) -> Result<GraphDef> {
     for output in outputs {
         if !by_name.contains_key(output.as_str()) {
             return Err(Error::UnknownNode {
-                name: output.clone(),
+                name: shorten(output),
                 suggestions: suggestions(output, graph.node.iter().map(|n| n.name.as_str())),
             });
         }

@@ -500,3 +500,54 @@ test("a core error's kind reaches the status", async (t) => {
   await page.locator('#status.error.fault-usage').waitFor();
   assert.match(await status(page), /^“Replace placeholders by constants”: 'pred' is not name=value/);
 });
+/** The resource_text inputs with `extra` (protobuf text) added to its graph. */
+function hostileGraph(t, extra) {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-freeze-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const source = join(FIXTURES, 'resource_text');
+  for (const file of ['model.ckpt.index', 'model.ckpt.data-00000-of-00001']) {
+    writeFileSync(join(dir, file), readFileSync(join(source, file)));
+  }
+  writeFileSync(join(dir, 'graph.pbtxt'), readFileSync(join(source, 'graph.pbtxt'), 'utf8') + extra);
+  return inputFiles(dir);
+}
+
+/** A library of `length` functions passing variable dense/bias down to the last, which reads it. */
+function callChain(length) {
+  const call = (name, input, f) =>
+    `name: "${name}" op: "StatefulPartitionedCall" input: "${input}" ` +
+    'attr { key: "Tin" value { list { type: DT_RESOURCE } } } attr { key: "Tout" value { list { type: DT_FLOAT } } } ' +
+    `attr { key: "f" value { func { name: "${f}" } } }`;
+  const functions = Array.from({ length }, (_, i) => {
+    const body =
+      i + 1 < length
+        ? `node_def { ${call('c', 'x', `chain_${i + 1}`)} } ret { key: "y" value: "c:output:0" }`
+        : 'node_def { name: "r" op: "ReadVariableOp" input: "x" attr { key: "dtype" value { type: DT_FLOAT } } } ret { key: "y" value: "r:value:0" }';
+    return `function { signature { name: "chain_${i}" input_arg { name: "x" type: DT_RESOURCE } output_arg { name: "y" type: DT_FLOAT } } ${body} }\n`;
+  });
+  return `node { ${call('chain', 'dense/bias', 'chain_0')} }\nlibrary {\n${functions.join('')}}\n`;
+}
+
+test('hostile graphs get one sentence each, and the worker survives them', async (t) => {
+  const page = await openPage(t);
+  const nested = 'list { func { name: "a" attr { key: "k" value { '.repeat(2000);
+  await page.setInputFiles('#files', hostileGraph(t, `node { name: "deep" op: "Const" attr { key: "value" value { ${nested}`));
+  await page.locator('#status.error').waitFor();
+  assert.match(await status(page), /^graph\.pbtxt: .*line \d+, column \d+: messages are nested more than 100 deep/);
+
+  const freezeRefused = async (extra, output, expected) => {
+    await page.setInputFiles('#files', hostileGraph(t, extra));
+    await waitReady(page);
+    await page.fill('#outputs', output);
+    await page.click('#freeze');
+    await page.locator('#status.error').waitFor();
+    assert.match(await status(page), expected);
+  };
+  await freezeRefused(callChain(3000), 'chain', /function 'chain_100' is called through more than 100 nested function calls/);
+  await freezeRefused('node { name: "out" op: "NoOp" }\n', 'out', /^out: two nodes have this name/);
+
+  await page.click('#sample');
+  await waitReady(page);
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('mlp_binary')));
+});

@@ -43,17 +43,19 @@ function controlled(page) {
 
 const BUILD_ID = readFileSync(join(DIST, 'sw.js'), 'utf8').match(/const BUILD_ID = '([0-9a-f]{16})';/)?.[1];
 
-test('_headers sends the page\'s Content-Security-Policy for every file', async (t) => {
+test('_headers sends the page\'s Content-Security-Policy for every file, and forbids framing', async (t) => {
   const meta = readFileSync(join(DIST, 'index.html'), 'utf8').match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)[1];
   for (const directive of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'"]) {
     assert.ok(meta.split('; ').includes(directive), `the page's policy lacks ${directive}`);
   }
-  assert.equal(readFileSync(join(DIST, '_headers'), 'utf8'), `/*\n  Content-Security-Policy: ${meta}\n`);
+  const policy = `${meta}; frame-ancestors 'none'`;
+  assert.equal(readFileSync(join(DIST, '_headers'), 'utf8'), `/*\n  Content-Security-Policy: ${policy}\n  X-Frame-Options: DENY\n`);
   // The test server honours _headers as a static host does; every test runs under both policies.
   const site = await host(t, '/');
   for (const path of ['', 'worker.js', 'pkg/tf_freeze_bg.wasm', 'sw.js']) {
     const response = await fetch(site.url + path);
-    assert.equal(response.headers.get('content-security-policy'), meta, path);
+    assert.equal(response.headers.get('content-security-policy'), policy, path);
+    assert.equal(response.headers.get('x-frame-options'), 'DENY', path);
   }
 });
 

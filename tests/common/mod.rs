@@ -135,3 +135,103 @@ pub fn saved_model_args(root: &Path, case: &Value) -> Vec<String> {
     );
     args
 }
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// One uncompressed table block holding `rows` (keys in full), with its trailer.
+fn table_block(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut restarts = Vec::new();
+    for (key, value) in rows {
+        restarts.push(out.len() as u32);
+        put_varint(&mut out, 0);
+        put_varint(&mut out, key.len() as u64);
+        put_varint(&mut out, value.len() as u64);
+        out.extend_from_slice(key);
+        out.extend_from_slice(value);
+    }
+    if restarts.is_empty() {
+        restarts.push(0);
+    }
+    for restart in &restarts {
+        out.extend_from_slice(&restart.to_le_bytes());
+    }
+    out.extend_from_slice(&(restarts.len() as u32).to_le_bytes());
+    let crc = crc32c::crc32c_append(crc32c::crc32c(&out), &[0]);
+    out.push(0);
+    out.extend_from_slice(&crc.rotate_right(15).wrapping_add(0xa282_ead8).to_le_bytes());
+    out
+}
+
+/// A V2 `.index` table holding `rows` (sorted by the caller).
+fn index_table(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+    let mut out = table_block(rows);
+    let data_size = out.len() as u64 - 5;
+    let metaindex_offset = out.len() as u64;
+    out.extend(table_block(&[]));
+    let metaindex_size = out.len() as u64 - metaindex_offset - 5;
+    let last = rows
+        .iter()
+        .map(|(k, _)| k.clone())
+        .max()
+        .unwrap_or_default();
+    let mut handle = Vec::new();
+    put_varint(&mut handle, 0);
+    put_varint(&mut handle, data_size);
+    let index_offset = out.len() as u64;
+    out.extend(table_block(&[(last, handle)]));
+    let index_size = out.len() as u64 - index_offset - 5;
+    let mut footer = Vec::new();
+    for value in [metaindex_offset, metaindex_size, index_offset, index_size] {
+        put_varint(&mut footer, value);
+    }
+    footer.resize(40, 0);
+    footer.extend_from_slice(&0xDB47_7524_8B80_FB57u64.to_le_bytes());
+    out.extend(footer);
+    out
+}
+
+/// A checkpoint `dir/model.ckpt` of one float variable `w` of `floats`
+/// elements in a sparse (all-zero) shard, and its text graph `dir/graph.pbtxt`
+/// whose output `out` reads it. Its checksum is wrong: freeze it with
+/// `--verify_checksums=false`.
+pub fn big_sparse_checkpoint(dir: &Path, floats: u64) {
+    use tf_freeze::proto::{BundleEntryProto, BundleHeaderProto, TensorShapeProto};
+    use tf_freeze::wire::Message;
+    let shape = TensorShapeProto {
+        dim: vec![tf_freeze::proto::tensor_shape_proto::Dim {
+            size: floats as i64,
+            name: String::new(),
+        }],
+        ..Default::default()
+    };
+    let header = BundleHeaderProto {
+        num_shards: 1,
+        ..Default::default()
+    };
+    let entry = BundleEntryProto {
+        dtype: 1,
+        shape: Some(shape),
+        size: (floats * 4) as i64,
+        ..Default::default()
+    };
+    let rows = vec![
+        (Vec::new(), header.encode_to_vec()),
+        (b"w".to_vec(), entry.encode_to_vec()),
+    ];
+    std::fs::write(dir.join("model.ckpt.index"), index_table(&rows)).unwrap();
+    let data = std::fs::File::create(dir.join("model.ckpt.data-00000-of-00001")).unwrap();
+    data.set_len(floats * 4).unwrap();
+    let graph = format!(
+        "node {{ name: \"w\" op: \"VariableV2\" attr {{ key: \"dtype\" value {{ type: DT_FLOAT }} }} \
+         attr {{ key: \"shape\" value {{ shape {{ dim {{ size: {floats} }} }} }} }} }}\n\
+         node {{ name: \"out\" op: \"Identity\" input: \"w\" attr {{ key: \"T\" value {{ type: DT_FLOAT }} }} }}\n"
+    );
+    std::fs::write(dir.join("graph.pbtxt"), graph).unwrap();
+}

@@ -8,6 +8,7 @@ use tf_freeze::Error;
 
 use crate::files::Inputs;
 use crate::flags::{parse_flags, usage};
+use crate::output::{check_writable, Output};
 use crate::write::{write_plan, Shards};
 
 /// The CLI names an option by its flag.
@@ -71,6 +72,15 @@ fn freeze(
                 detail: e.to_string(),
             });
     }
+    // Where the output and the report go is settled before any work, so a
+    // bad path never costs a freeze, nor a written graph without its report.
+    let output = values
+        .non_empty("output_graph")
+        .map(|path| Output::resolve(path, &inputs.paths()))
+        .transpose()?;
+    if let Some(path) = values.non_empty("report") {
+        check_writable(path)?;
+    }
     let prepared = tf_freeze::prepare(&request)?;
     let mut shards = Shards::new(prepared.data_files().to_vec());
     let loaded = prepared
@@ -92,12 +102,13 @@ fn freeze(
         plural(frozen),
         plural(kept)
     );
-    match values.non_empty("output_graph") {
-        Some(path) => {
-            write_plan(&plan, &mut shards, path, values.bool("verify_checksums"))?;
+    match &output {
+        Some(output) => {
+            write_plan(&plan, &mut shards, output, values.bool("verify_checksums"))?;
             say(&format!(
-                "{did}, wrote {} bytes to {path}\n",
-                summary.output_bytes
+                "{did}, wrote {} bytes to {}\n",
+                summary.output_bytes,
+                output.shown()
             ));
         }
         None => say(&format!(

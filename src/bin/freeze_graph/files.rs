@@ -2,6 +2,8 @@
 //! checkpoint's `.index` or V1 table(s) with the sizes of the `.data` shards
 //! beside it. What the names mean is the core's (`tf_freeze::layout`).
 
+use std::fs::File;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use crate::roles;
@@ -9,11 +11,73 @@ use tf_freeze::layout;
 use tf_freeze::options::OptionValues;
 use tf_freeze::{CheckpointFiles, Error, FreezeRequest, InputFile};
 
+/// The most a graph, meta graph or saver is read: protobuf's own limit for
+/// one message, and a bound on memory when the path is a device or a stream.
+const MAX_STREAM_BYTES: u64 = 2 << 30;
+
+/// Reads a graph, meta graph or saver: a file or a stream (`/dev/stdin`, a
+/// pipe), up to `MAX_STREAM_BYTES`.
 pub fn read_file(path: &str, what: &str) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| Error::MissingFile {
+    let cannot = |e: std::io::Error| Error::MissingFile {
         file: path.to_owned(),
         detail: format!("cannot read the {what} ({e})"),
-    })
+    };
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|file| file.take(MAX_STREAM_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_STREAM_BYTES {
+        return Err(Error::TooLarge {
+            what: format!("{path} (the {what})"),
+            size: bytes.len() as u64,
+            limit: MAX_STREAM_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads a checkpoint file (`.index`, V1 table), which must be a regular
+/// file once links are followed: a device or FIFO would never end, or never
+/// start.
+pub fn read_regular(path: &str, what: &str) -> Result<Vec<u8>, Error> {
+    regular_size(path, what)?;
+    let mut file = File::open(path).map_err(|e| Error::MissingFile {
+        file: path.to_owned(),
+        detail: format!("cannot read the {what} ({e})"),
+    })?;
+    // Checked again on the open file, in case the name changed in between.
+    let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !is_file {
+        return Err(not_regular(path, what));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| Error::Corrupt {
+        file: path.to_owned(),
+        detail: format!("cannot read the {what} ({e})"),
+    })?;
+    Ok(bytes)
+}
+
+/// The size of a checkpoint file, following links; refused unless a regular file.
+pub fn regular_size(path: &str, what: &str) -> Result<u64, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::MissingFile {
+        file: path.to_owned(),
+        detail: format!("cannot read the {what} ({e})"),
+    })?;
+    if meta.is_file() {
+        Ok(meta.len())
+    } else {
+        Err(not_regular(path, what))
+    }
+}
+
+fn not_regular(path: &str, what: &str) -> Error {
+    Error::Corrupt {
+        file: path.to_owned(),
+        detail: format!(
+            "is not a regular file (the {what} must be one; a device, FIFO or folder is refused)"
+        ),
+    }
 }
 
 /// A file read whole, under the path it was read from.
@@ -52,6 +116,7 @@ pub struct Inputs {
     prefix: String,
     index: IndexFiles,
     shard_sizes: Vec<Option<u64>>,
+    shard_paths: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -99,16 +164,40 @@ impl Inputs {
             }
             Err(err) => return Err(err),
         };
+        let (shard_sizes, shard_paths) = shard_sizes(&prefix)?;
         Ok(Inputs {
             graph,
             meta_graph,
             saver,
             saved_model,
-            shard_sizes: shard_sizes(&prefix),
+            shard_sizes,
+            shard_paths,
             prefix,
             index,
             warnings,
         })
+    }
+
+    /// Every file this run reads, which the output must not replace.
+    pub fn paths(&self) -> Vec<(&str, &'static str)> {
+        let reads = [
+            (&self.graph, "graph"),
+            (&self.meta_graph, "meta graph"),
+            (&self.saver, "saver"),
+            (&self.saved_model, "SavedModel"),
+        ];
+        let mut paths: Vec<(&str, &'static str)> = reads
+            .iter()
+            .filter_map(|(read, what)| read.as_ref().map(|r| (r.name.as_str(), *what)))
+            .collect();
+        if !self.index.name.is_empty() {
+            paths.push((&self.index.name, "checkpoint index"));
+        }
+        let tables = self.index.more.iter().map(|(name, _)| name.as_str());
+        paths.extend(tables.map(|name| (name, "checkpoint")));
+        let shards = self.shard_paths.iter().map(String::as_str);
+        paths.extend(shards.map(|name| (name, "checkpoint data shard")));
+        paths
     }
 
     pub fn request(&self, values: &OptionValues) -> Result<FreezeRequest<'_>, Error> {
@@ -162,28 +251,32 @@ fn file_names(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The sizes of the `.data` shards found beside the index, by shard id.
-pub fn shard_sizes(prefix: &str) -> Vec<Option<u64>> {
+/// The `.data` shards found beside the index: their sizes by shard id (links
+/// followed), and their paths.
+pub fn shard_sizes(prefix: &str) -> Result<(Vec<Option<u64>>, Vec<String>), Error> {
     let (dir, base) = split_prefix(prefix);
     let mut sizes: Vec<Option<u64>> = Vec::new();
+    let mut paths = Vec::new();
     for name in file_names(&dir) {
         let Some((_, shard, _)) =
             layout::parse_data_file_name(&name).filter(|(p, _, _)| *p == base)
         else {
             continue;
         };
-        let (Ok(shard), Ok(meta)) = (usize::try_from(shard), std::fs::metadata(dir.join(&name)))
-        else {
+        let Ok(shard) = usize::try_from(shard) else {
             continue;
         };
+        let path = dir.join(&name).display().to_string();
+        let size = regular_size(&path, "checkpoint data shard")?;
+        paths.push(path);
         if sizes.len() <= shard {
-            sizes.resize(shard + 1, None);
+            sizes.resize(shard.saturating_add(1), None);
         }
         if let Some(slot) = sizes.get_mut(shard) {
-            *slot = Some(meta.len());
+            *slot = Some(size);
         }
     }
-    sizes
+    Ok((sizes, paths))
 }
 
 /// The SavedModel proto inside a SavedModel folder.
@@ -207,8 +300,8 @@ pub struct IndexFiles {
 
 pub fn open_index(prefix: &str) -> Result<IndexFiles, Error> {
     let index_path = format!("{prefix}.index");
-    if Path::new(&index_path).exists() {
-        let bytes = read_file(&index_path, "checkpoint index")?;
+    if std::fs::symlink_metadata(&index_path).is_ok() {
+        let bytes = read_regular(&index_path, "checkpoint index")?;
         return Ok(IndexFiles {
             name: index_path,
             bytes,
@@ -216,7 +309,7 @@ pub fn open_index(prefix: &str) -> Result<IndexFiles, Error> {
         });
     }
     if Path::new(prefix).is_file() {
-        let bytes = read_file(prefix, "checkpoint")?;
+        let bytes = read_regular(prefix, "checkpoint")?;
         if !layout::is_v1_table(&bytes) {
             return Err(Error::MissingFile {
                 file: index_path,
@@ -234,10 +327,10 @@ pub fn open_index(prefix: &str) -> Result<IndexFiles, Error> {
     let mut shards = v1_shards(prefix);
     if !shards.is_empty() {
         let first = shards.remove(0);
-        let bytes = read_file(&first, "checkpoint")?;
+        let bytes = read_regular(&first, "checkpoint")?;
         let more = shards
             .into_iter()
-            .map(|name| read_file(&name, "checkpoint").map(|b| (name, b)))
+            .map(|name| read_regular(&name, "checkpoint").map(|b| (name, b)))
             .collect::<Result<_, _>>()?;
         return Ok(IndexFiles {
             name: first,

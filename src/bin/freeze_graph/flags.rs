@@ -45,6 +45,11 @@ fn usage_line(row: &OptionRow) -> String {
     line
 }
 
+/// An argument echoed in a message, cut to a readable length.
+fn shorten(text: &str) -> String {
+    tf_freeze::graph::names::shorten(text)
+}
+
 pub fn parse_flags(args: &[String]) -> Result<OptionValues, Error> {
     let mut values = OptionValues::default();
     let mut i = 0;
@@ -52,7 +57,8 @@ pub fn parse_flags(args: &[String]) -> Result<OptionValues, Error> {
         i += 1;
         let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
             return Err(Error::Usage(format!(
-                "unexpected argument '{arg}' (flags look like --name=value)"
+                "unexpected argument '{}' (flags look like --name=value)",
+                shorten(arg)
             )));
         };
         let (name, inline) = match body.split_once('=') {
@@ -79,8 +85,17 @@ pub fn parse_flags(args: &[String]) -> Result<OptionValues, Error> {
                 v
             }
         };
-        if row.is_none() {
-            return Err(Error::Usage(format!("unknown flag --{name} (see --help)")));
+        let Some(row) = row else {
+            return Err(Error::Usage(format!(
+                "unknown flag --{} (see --help)",
+                shorten(name)
+            )));
+        };
+        // An empty path names no file: `--output_graph=` would silently be a dry run.
+        if row.kind == ValueKind::Path && value.is_empty() {
+            return Err(Error::Usage(format!(
+                "--{name} needs a path, not an empty value"
+            )));
         }
         values.set(name, &value)?;
     }
@@ -121,6 +136,15 @@ mod tests {
     fn usage_mistakes() {
         let message = |args: &[&str]| parse(args).unwrap_err().to_string();
         assert_eq!(message(&["--output_graph"]), "--output_graph needs a value");
+        assert_eq!(
+            message(&["--output_graph="]),
+            "--output_graph needs a path, not an empty value"
+        );
+        assert_eq!(
+            message(&["--input_saver", ""]),
+            "--input_saver needs a path, not an empty value"
+        );
+        assert!(message(&[&"x".repeat(120_000)]).len() < 300);
         assert_eq!(message(&["--nope=1"]), "unknown flag --nope (see --help)");
         assert_eq!(
             message(&["--fix_ref_ops=yes"]),

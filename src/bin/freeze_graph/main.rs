@@ -8,10 +8,12 @@ use std::process::ExitCode;
 mod cli;
 mod files;
 mod flags;
+mod output;
 mod roles;
 mod write;
 
 fn main() -> ExitCode {
+    output::remove_temp_on_signal();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = cli::run(&args, &mut std::io::stdout(), &mut std::io::stderr());
     ExitCode::from(code)

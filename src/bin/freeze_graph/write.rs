@@ -1,11 +1,16 @@
 //! Streaming the plan to disk: weights copied from the `.data` shards in
 //! 1 MiB chunks and checksummed on the way, into a temporary file that is
-//! renamed into place only when everything succeeded.
+//! renamed into place only when everything succeeded. What `--output_graph`
+//! names is looked at first (see `output`): the rename never replaces a
+//! device, a link or an input.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
 use tf_freeze::{Error, Plan, Segment};
+
+use crate::files::regular_size;
+use crate::output::{Output, TempFile};
 
 /// Open data shards, read on demand.
 pub struct Shards {
@@ -33,10 +38,15 @@ impl Shards {
                 detail: "no such shard".into(),
             })?;
         if slot.is_none() {
+            // A FIFO would block the open itself, so the name is looked at first.
+            regular_size(&name, "checkpoint data shard")?;
             let opened = File::open(&name).map_err(|e| Error::MissingFile {
                 file: name.clone(),
                 detail: format!("cannot open the data shard ({e})"),
             })?;
+            if !opened.metadata().is_ok_and(|m| m.is_file()) {
+                regular_size(&name, "checkpoint data shard")?;
+            }
             *slot = Some(opened);
         }
         let file = slot.as_mut().ok_or_else(|| Error::MissingFile {
@@ -75,28 +85,48 @@ fn io_error(file: &str, e: std::io::Error) -> Error {
     }
 }
 
-/// Writes the plan to a temporary file beside `path`, renamed into place only
-/// when everything (checksums included) succeeded.
-pub fn write_plan(plan: &Plan, shards: &mut Shards, path: &str, verify: bool) -> Result<(), Error> {
-    let temp = format!("{path}.tmp-{}", std::process::id());
-    let result = write_segments(plan, shards, &temp, verify).and_then(|()| {
-        std::fs::rename(&temp, path).map_err(|e| Error::Output {
-            file: path.to_owned(),
-            detail: e.to_string(),
-        })
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+/// Writes the plan where `output` says: a temporary file beside a regular
+/// (or new) file, renamed over it only when everything (checksums included)
+/// succeeded; a character device or FIFO directly.
+pub fn write_plan(
+    plan: &Plan,
+    shards: &mut Shards,
+    output: &Output,
+    verify: bool,
+) -> Result<(), Error> {
+    match output {
+        Output::Stream { target, shown } => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(target)
+                .map_err(|e| cannot_write(shown, e))?;
+            write_segments(plan, shards, file, shown, verify)
+        }
+        Output::Replace { target, shown } => {
+            let temp = TempFile::beside(target).map_err(|e| cannot_write(shown, e))?;
+            let file = temp.create().map_err(|e| cannot_write(&temp.shown(), e))?;
+            write_segments(plan, shards, file, &temp.shown(), verify)?;
+            temp.rename_over(target).map_err(|e| cannot_write(shown, e))
+        }
     }
-    result
 }
 
-fn write_segments(plan: &Plan, shards: &mut Shards, temp: &str, verify: bool) -> Result<(), Error> {
-    let cannot = |e: std::io::Error| Error::Output {
-        file: temp.to_owned(),
+fn cannot_write(file: &str, e: std::io::Error) -> Error {
+    Error::Output {
+        file: file.to_owned(),
         detail: e.to_string(),
-    };
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(temp).map_err(cannot)?);
+    }
+}
+
+fn write_segments(
+    plan: &Plan,
+    shards: &mut Shards,
+    file: File,
+    shown: &str,
+    verify: bool,
+) -> Result<(), Error> {
+    let cannot = |e: std::io::Error| cannot_write(shown, e);
+    let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut buffer = vec![0u8; 1 << 20];
     for segment in &plan.segments {
         match segment {

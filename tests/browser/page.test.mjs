@@ -95,6 +95,14 @@ for (const name of GOLDEN) {
     await page.fill('#denylist', args.variable_names_denylist);
     await page.fill('#initializers', args.initializer_nodes);
     if (args.input_saved_model_dir) await page.fill('#tags', args.saved_model_tags);
+    // Our own boolean options the fixture freezes with (initialize_missing ...).
+    const { OPTIONS } = await import(pathToFileURL(join(DIST, 'options.js')));
+    for (const row of OPTIONS.filter((r) => r.page && r.kind === 'bool' && !r.inTf && r.flag in args)) {
+      const control = page.locator(`#${row.page.id}`);
+      // Open the panel the control is in.
+      await control.evaluate((el) => el.closest('details')?.setAttribute('open', ''));
+      await control.setChecked(args[row.flag] === true);
+    }
     const { name: file, bytes } = await freezeAndDownload(page);
     assert.equal(file, `${args.input_saved_model_dir ? 'saved_model' : args.input_checkpoint}_frozen.pb`);
     assert.ok(bytes.equals(golden(name)), `the download differs from ${goldenPath(name)}`);
@@ -320,7 +328,11 @@ test('a checkpoint of another model gets its problems listed in sentences', asyn
   await page.locator('#problems-box').waitFor({ state: 'visible' });
   const problems = await page.locator('#problems li').allInnerTexts();
   assert.equal(problems.length, 9, problems.join('\n'));
-  assert.equal(problems[0], "The outputs need variable 'hidden1/weights' but the checkpoint has no key 'hidden1/weights'.");
+  assert.equal(
+    problems[0],
+    "The outputs need variable 'hidden1/weights' but the checkpoint has no key 'hidden1/weights'; " +
+      'its initializer is random (TruncatedNormal), so only a checkpoint can give its value.',
+  );
   assert.match(problems.at(-1), /^The checkpoint holds 'shard1\/w' but no variable of the graph restores from it/);
   assert.match(await status(page), /^Found 7 variables\. 9 problems are listed below them\./);
   assert.deepEqual(

@@ -5,64 +5,83 @@
 //! device, a link or an input.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom};
 
-use tf_freeze::{Error, Plan, Segment};
+use tf_freeze::{Error, Plan};
 
 use crate::files::regular_size;
 use crate::output::{Output, TempFile};
 
-/// Open data shards, read on demand.
+/// The data shards, each opened when first read.
 pub struct Shards {
-    names: Vec<String>,
-    open: Vec<Option<File>>,
+    files: Vec<ShardFile>,
+}
+
+/// One data shard: opened (after the checks of `regular_size`) on first use,
+/// so shards no segment needs are never opened.
+struct ShardFile {
+    name: String,
+    file: Option<File>,
+}
+
+impl ShardFile {
+    fn open(&mut self) -> Result<&mut File, Error> {
+        if self.file.is_none() {
+            // A FIFO would block the open itself, so the name is looked at first.
+            regular_size(&self.name, "checkpoint data shard")?;
+            let opened = File::open(&self.name).map_err(|e| Error::MissingFile {
+                file: self.name.clone(),
+                detail: format!("cannot open the data shard ({e})"),
+            })?;
+            if !opened.metadata().is_ok_and(|m| m.is_file()) {
+                regular_size(&self.name, "checkpoint data shard")?;
+            }
+            self.file = Some(opened);
+        }
+        self.file.as_mut().ok_or_else(|| Error::MissingFile {
+            file: self.name.clone(),
+            detail: "cannot open".into(),
+        })
+    }
+}
+
+impl Read for ShardFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.open().map_err(std::io::Error::other)?.read(buf)
+    }
+}
+
+impl Seek for ShardFile {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.open().map_err(std::io::Error::other)?.seek(pos)
+    }
 }
 
 impl Shards {
     pub fn new(names: Vec<String>) -> Self {
-        let open = names.iter().map(|_| None).collect();
-        Shards { names, open }
-    }
-
-    fn name(&self, shard: u32) -> String {
-        self.names.get(shard as usize).cloned().unwrap_or_default()
-    }
-
-    fn file(&mut self, shard: u32, offset: u64) -> Result<&mut File, Error> {
-        let name = self.name(shard);
-        let slot = self
-            .open
-            .get_mut(shard as usize)
-            .ok_or_else(|| Error::MissingFile {
-                file: name.clone(),
-                detail: "no such shard".into(),
-            })?;
-        if slot.is_none() {
-            // A FIFO would block the open itself, so the name is looked at first.
-            regular_size(&name, "checkpoint data shard")?;
-            let opened = File::open(&name).map_err(|e| Error::MissingFile {
-                file: name.clone(),
-                detail: format!("cannot open the data shard ({e})"),
-            })?;
-            if !opened.metadata().is_ok_and(|m| m.is_file()) {
-                regular_size(&name, "checkpoint data shard")?;
-            }
-            *slot = Some(opened);
-        }
-        let file = slot.as_mut().ok_or_else(|| Error::MissingFile {
-            file: name.clone(),
-            detail: "cannot open".into(),
-        })?;
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| io_error(&name, e))?;
-        Ok(file)
+        let files = names
+            .into_iter()
+            .map(|name| ShardFile { name, file: None })
+            .collect();
+        Shards { files }
     }
 
     pub fn read(&mut self, shard: u32, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
-        let name = self.name(shard);
-        let file = self.file(shard, offset)?;
+        let file = self
+            .files
+            .get_mut(shard as usize)
+            .ok_or_else(|| Error::MissingFile {
+                file: format!("data shard {shard}"),
+                detail: "no such shard".into(),
+            })?;
+        let name = file.name.clone();
+        let opened = file.open()?;
+        opened
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| io_error(&name, e))?;
         let mut bytes = Vec::new();
-        file.take(len)
+        opened
+            .take(len)
             .read_to_end(&mut bytes)
             .map_err(|e| io_error(&name, e))?;
         if bytes.len() as u64 != len {
@@ -118,6 +137,7 @@ fn cannot_write(file: &str, e: std::io::Error) -> Error {
     }
 }
 
+/// The plan through the core's writer, which checks each tensor's crc32c.
 fn write_segments(
     plan: &Plan,
     shards: &mut Shards,
@@ -125,44 +145,17 @@ fn write_segments(
     shown: &str,
     verify: bool,
 ) -> Result<(), Error> {
-    let cannot = |e: std::io::Error| cannot_write(shown, e);
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut buffer = vec![0u8; 1 << 20];
-    for segment in &plan.segments {
-        match segment {
-            Segment::Bytes(bytes) => out.write_all(bytes).map_err(cannot)?,
-            Segment::Shard {
-                shard,
-                offset,
-                len,
-                crc32c,
-                tensor,
-            } => {
-                let name = shards.name(*shard);
-                let file = shards.file(*shard, *offset)?;
-                let mut left = *len;
-                let mut crc = 0u32;
-                while left > 0 {
-                    let want =
-                        usize::try_from(left.min(buffer.len() as u64)).unwrap_or(buffer.len());
-                    let chunk = buffer.get_mut(..want).unwrap_or_default();
-                    file.read_exact(chunk).map_err(|e| Error::Corrupt {
-                        file: name.clone(),
-                        detail: format!(
-                            "tensor '{tensor}' cannot be read ({e}): the file is truncated"
-                        ),
-                    })?;
-                    if verify {
-                        crc = crc32c::crc32c_append(crc, chunk);
-                    }
-                    out.write_all(chunk).map_err(cannot)?;
-                    left -= want as u64;
-                }
-                if verify {
-                    plan.check_crc(*shard, tensor, *crc32c, crc)?;
-                }
-            }
-        }
-    }
-    out.flush().map_err(cannot)
+    let written = if verify {
+        plan.write_to(&mut out, &mut shards.files)
+    } else {
+        plan.write_to_unverified(&mut out, &mut shards.files)
+    };
+    written.map(|_| ()).map_err(|err| match err {
+        Error::Output { detail, .. } => Error::Output {
+            file: shown.to_owned(),
+            detail,
+        },
+        other => other,
+    })
 }

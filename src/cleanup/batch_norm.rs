@@ -71,6 +71,7 @@ pub fn fold_batch_norms(graph: &mut GraphDef, _outputs: &[String]) -> Result<Vec
             folds.push(fold);
         }
     }
+    shared_weights_folded(&view, &mut folds);
     if folds.is_empty() {
         return Ok(changes);
     }
@@ -245,6 +246,8 @@ struct Fold {
     scaled: Floats,
     offset: Floats,
     skip: Vec<String>,
+    /// The weights Const and the identities to it.
+    weights_nodes: Vec<String>,
 }
 
 impl Fold {
@@ -353,21 +356,28 @@ fn match_fold(view: &View<'_>, bn: &BatchNorm<'_>, pattern: &[String]) -> Option
             *m -= b;
         }
     }
-    // What the fold removes must feed nothing else.
-    let mut skip: Vec<&str> = vec![bn.node.name.as_str(), conv.name.as_str(), weights_const];
-    skip.extend(chain);
+    // What the fold removes must feed nothing else; the weights may feed
+    // other convs folded too (checked over all folds, see `shared_weights_folded`).
+    let mut skip: Vec<&str> = vec![bn.node.name.as_str(), conv.name.as_str()];
     skip.extend(add.map(|a| a.name.as_str()));
-    let removed: HashSet<&str> = skip.iter().copied().collect();
-    let readers: HashSet<&str> = removed
+    let readers: HashSet<&str> = skip
         .iter()
         .copied()
         .chain(pattern.iter().map(String::as_str))
         .collect();
-    for name in skip.iter().filter(|n| **n != bn.node.name) {
-        if !view.only_read_by(name, &readers) {
-            return None;
-        }
+    if skip
+        .iter()
+        .filter(|n| **n != bn.node.name)
+        .any(|name| !view.only_read_by(name, &readers))
+    {
+        return None;
     }
+    let weights_nodes: Vec<String> = std::iter::once(weights_const)
+        .chain(chain)
+        .map(str::to_owned)
+        .collect();
+    skip.extend(weights_nodes.iter().map(String::as_str));
+    let removed: HashSet<&str> = skip.iter().copied().collect();
     let scale = scales(bn, &variance.values, &gamma.values);
     let offset: Vec<f32> = mean
         .values
@@ -395,7 +405,30 @@ fn match_fold(view: &View<'_>, bn: &BatchNorm<'_>, pattern: &[String]) -> Option
             values: offset,
         },
         skip,
+        weights_nodes,
     })
+}
+
+/// Drops the folds whose weights something else reads: only the convs folded
+/// (TF removes the weights of a fold even when an unfolded conv reads them).
+fn shared_weights_folded(view: &View<'_>, folds: &mut Vec<Fold>) {
+    loop {
+        let convs: HashSet<String> = folds.iter().map(|f| f.conv.name.clone()).collect();
+        let before = folds.len();
+        folds.retain(|fold| {
+            let within: HashSet<&str> = convs
+                .iter()
+                .chain(&fold.weights_nodes)
+                .map(String::as_str)
+                .collect();
+            fold.weights_nodes
+                .iter()
+                .all(|w| view.only_read_by(w, &within))
+        });
+        if folds.len() == before {
+            return;
+        }
+    }
 }
 
 /// `1 / sqrt(var + eps) [* gamma]`: the sum in float32 (numpy adds a Python
@@ -489,7 +522,9 @@ fn fuse_decomposed(graph: &mut GraphDef) -> HashSet<String> {
             gamma_ones: found.gamma.is_some(),
             ..BatchNorm::of(&found.fused)
         };
-        if match_fold(&view, &bn, &found.skip).is_none() {
+        let mut folds: Vec<Fold> = match_fold(&view, &bn, &found.skip).into_iter().collect();
+        shared_weights_folded(&view, &mut folds);
+        if folds.is_empty() {
             continue;
         }
         skip.extend(found.skip);

@@ -34,6 +34,7 @@ pub fn strip_debug_ops(graph: &mut GraphDef, outputs: &[String]) -> Result<Vec<S
     let mut changes = Vec::new();
     let mut bypass: HashMap<String, String> = HashMap::new();
     let mut dropped: HashSet<String> = HashSet::new();
+    let mut guards: HashSet<String> = HashSet::new();
     for node in &graph.node {
         if protected.contains(node.name.as_str()) {
             continue;
@@ -46,11 +47,16 @@ pub fn strip_debug_ops(graph: &mut GraphDef, outputs: &[String]) -> Result<Vec<S
         } else if NO_OUTPUT.contains(&node.op.as_str()) {
             dropped.insert(node.name.clone());
             changes.push(format!("removed {} '{}'", node.op, node.name));
+            if let Some(guard) = assert_guard(&node.name) {
+                guards.insert(format!("{guard}/Merge"));
+            }
         }
     }
     let removed: HashSet<String> = bypass.keys().chain(dropped.iter()).cloned().collect();
     graph.node.retain(|n| !removed.contains(&n.name));
-    rewire(graph, &bypass, &removed);
+    // The cond around an Assert is only ever a control input: its edges go.
+    let gates: HashSet<String> = removed.union(&guards).cloned().collect();
+    rewire(graph, &bypass, &gates);
     let spliced = spliceable(graph, &protected);
     graph.node.retain(|n| !spliced.contains_key(&n.name));
     rewire(graph, &spliced, &HashSet::new());
@@ -70,6 +76,15 @@ pub fn strip_debug_ops(graph: &mut GraphDef, outputs: &[String]) -> Result<Vec<S
         }
     }
     Ok(changes)
+}
+
+/// The `tf.cond` that `tf.debugging.Assert` wraps its `Assert` in when the
+/// condition is not a constant (python/ops/control_flow_assert.py,
+/// `cond(condition, no_op, true_assert, name="AssertGuard")`).
+fn assert_guard(assert: &str) -> Option<&str> {
+    const GUARD: &str = "AssertGuard";
+    let at = assert.find("/AssertGuard/")?;
+    assert.get(..at.checked_add(1 + GUARD.len())?)
 }
 
 fn sorted<'a>(names: impl Iterator<Item = &'a String>) -> String {

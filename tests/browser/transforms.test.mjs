@@ -35,7 +35,7 @@ const inputFiles = (dir) =>
 const CASES = [
   ['cut_inputs', 'cut_stack', { 'input-names': 'stack' }, /^cut the graph at 'stack' \(Pack\)/, '--input_names=stack'],
   ['cut_inputs', 'cut_stack_shape', { 'input-names': 'stack', 'input-shapes': 'stack=2,4' },
-    /^set the shape of placeholder 'stack' to \[2, 4\]/, "'--input_shapes=stack=2,4'"],
+    /^set the shape of placeholder 'stack' to \[2, 4\]/, '--input_shapes=stack=2,4'],
   ['legacy_shapes', 'fix_legacy_shapes', { 'fix-legacy-shapes': true }, /^placeholder 'x': the legacy shape/, '--fix_legacy_shapes'],
   ['debug_ops', 'strip_debug_ops', { 'strip-debug-ops': true }, /^removed CheckNumerics 'check'$/, '--strip_debug_ops'],
   ['bn_fold_more', 'fold_batch_norms', { 'fold-batch-norms': true }, /^folded batch norm 'bn_v2_0\/FusedBatchNormV2'/, '--fold_batch_norms'],

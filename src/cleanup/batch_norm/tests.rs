@@ -205,3 +205,28 @@ fn float_values_repeat_the_last_value() {
     );
     assert!(float_values(&c).is_none());
 }
+
+#[test]
+fn batch_norm_with_global_normalization_folds_with_or_without_gamma() {
+    for (scale_after, weights) in [(true, [2., 3.]), (false, [1., 1.])] {
+        let mut nodes = params();
+        let bn = float_attr(node(
+            GLOBAL,
+            GLOBAL,
+            &["conv", "mean", "var", "beta", "gamma"],
+        ));
+        let bn = with_attr(bn, "variance_epsilon", attr_value::Value::F(0.25));
+        nodes.extend([
+            constant("w", &[1, 1, 1, 2], &[1., 2.]),
+            float_attr(node("conv", "Conv2D", &["x", "w"])),
+            with_attr(
+                bn,
+                "scale_after_normalization",
+                attr_value::Value::B(scale_after),
+            ),
+        ]);
+        let mut g = graph(nodes);
+        assert_eq!(fold_batch_norms(&mut g, &[]).expect("folds").len(), 1);
+        assert_eq!(values(&g, "conv_weights"), weights, "{scale_after}");
+    }
+}

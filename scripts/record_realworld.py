@@ -22,6 +22,14 @@ compares with the recorded outputs and writes `tests/realworld/VERIFY_REPORT.md`
 computes the recorded outputs gets that graph's size and CRC-32 as "verified_output", which `tests/realworld.rs`
 checks, so `cargo test` notices when the output changes.
 
+Run the opt-in transforms of our `freeze_graph` on every model (`--strip_debug_ops`, `--fold_batch_norms`, both,
+`--fix_legacy_shapes`, and `--input_shapes` set to the recorded feeds' shapes):
+
+    python scripts/record_realworld.py --transforms [--binary target/release/freeze_graph]
+
+each transform that changes a model's graph (its report lists changes) is run in TensorFlow on the recorded inputs
+and compared with the recorded outputs; writes `tests/realworld/TRANSFORMS_REPORT.md`.
+
 Record fields: "folder" (under realworld/), "prefix" and "meta" (file names there), "output_node_names", "feeds" and
 "fetches" ({tensor: {dtype, shape, values}}; feed values repeat to fill the shape; a large fetch keeps its first
 values as "head" with "sum" and "abs_sum"), "notes", "tf_freeze_graph" (what TF's own tool did: ok, error, fails
@@ -562,6 +570,85 @@ def verify(names, root, binary):
     return all(row[2] == "ok" for row in rows)
 
 
+def transform_flags(rec, meta):
+    """The transforms to try on a record, by name: flags for our freeze_graph."""
+    placeholders = {n.name for n in meta.graph_def.node if n.op == "Placeholder"}
+    shapes = ";".join(f"{t.split(':')[0]}={','.join(str(d) for d in f['shape'])}"
+                      for t, f in sorted(rec["feeds"].items())
+                      if t.endswith(":0") and t.split(":")[0] in placeholders)
+    # A fed tensor that is not a placeholder is an input only once the graph is
+    # cut there (`--input_names`): other transforms may remove it otherwise.
+    cut = sorted(t[:-2] if t.endswith(":0") else t for t in rec["feeds"]
+                 if t.split(":")[0] not in placeholders)
+    base = [f"--input_names={','.join(cut)}"] if cut else []
+    flags = {
+        "strip_debug_ops": ["--strip_debug_ops"],
+        "fold_batch_norms": ["--fold_batch_norms"],
+        "strip_debug_ops + fold_batch_norms": ["--strip_debug_ops", "--fold_batch_norms"],
+        "fix_legacy_shapes": ["--fix_legacy_shapes"],
+    }
+    if shapes:
+        flags["input_shapes"] = [f"--input_shapes={shapes}"]
+    named = {f"input_names + {name}" if cut else name: base + extra for name, extra in flags.items()}
+    if cut:
+        named["input_names"] = base
+    return named
+
+
+def cut_feeds(feeds, flags):
+    """The feeds renamed as `--input_names` names the placeholders it makes:
+    `node` for output 0, `node_K` for output K."""
+    cut = next((f.split("=", 1)[1].split(",") for f in flags if f.startswith("--input_names=")), [])
+    renamed = {}
+    for tensor, value in feeds.items():
+        node, _, port = tensor.partition(":")
+        if tensor in cut or (port == "0" and node in cut):
+            tensor = f"{node}:0" if port in ("", "0") else f"{node}_{port}:0"
+        renamed[tensor] = value
+    return renamed
+
+
+def verify_transforms(names, root, binary):
+    """Each transform that applies to a model, run in TF against the recorded outputs."""
+    rows = []
+    for name in names:
+        rec = load_record(name)
+        folder = os.path.join(root, rec["folder"])
+        prefix, meta = os.path.join(folder, rec["prefix"]), os.path.join(folder, rec["meta"])
+        for transform, extra in transform_flags(rec, load_meta(meta)).items():
+            with tempfile.TemporaryDirectory() as tmp:
+                out, report = os.path.join(tmp, "frozen.pb"), os.path.join(tmp, "report.json")
+                proc = subprocess.run(
+                    [binary] + freeze_args(prefix, meta, rec["output_node_names"], out) + extra
+                    + [f"--report={report}"],
+                    capture_output=True, text=True, timeout=900)
+                if proc.returncode != 0:
+                    rows.append((name, transform, "error", f"exit {proc.returncode}: {last_error_line(proc.stderr)}"))
+                    continue
+                with open(report) as f:
+                    changes = json.load(f).get("changes") or []
+                if not changes:
+                    continue  # does not apply: nothing to run
+                result, detail = check_frozen(out, cut_feeds(recorded_feeds(rec), extra), rec["fetches"])
+                rows.append((name, transform, result, f"{len(changes)} change(s); {detail}"))
+                print(f"{name} [{transform}]: {result} ({detail})")
+    lines = [
+        "# Real-world checkpoints: the opt-in transforms run in TensorFlow",
+        "",
+        "Written by `python scripts/record_realworld.py --transforms`. Each transform was added to the flags of",
+        "`--verify`; where its report listed changes, TensorFlow ran the frozen graph on the recorded inputs and",
+        f"compared with the recorded outputs (rtol {RTOL}, atol {ATOL}). Transforms that change nothing in a model",
+        "are not listed.",
+        "",
+        "| model | transform | result | detail |",
+        "|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(c.replace("|", "/") for c in (f"`{n}`", t, r, d)) + " |" for n, t, r, d in rows]
+    with open(os.path.join(OUT_DIR, "TRANSFORMS_REPORT.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return all(row[2] == "ok" for row in rows)
+
+
 def write_report(rows, binary):
     import tensorflow as tf
 
@@ -594,6 +681,7 @@ def main():
     parser.add_argument("--realworld", help="the realworld/ folder (default: $TF_FREEZE_REALWORLD or ../shared/realworld)")
     parser.add_argument("--only", nargs="*", help="record or verify only these models")
     parser.add_argument("--verify", action="store_true", help="check our freeze_graph against the recordings")
+    parser.add_argument("--transforms", action="store_true", help="run our opt-in transforms in TF on every model")
     parser.add_argument("--binary", default=os.path.join(PROJECT, "target", "release", "freeze_graph"))
     args = parser.parse_args()
     root = realworld_dir(args.realworld)
@@ -605,6 +693,8 @@ def main():
     tf.compat.v1.disable_eager_execution()
     if args.verify:
         sys.exit(0 if verify(names, root, os.path.abspath(args.binary)) else 1)
+    if args.transforms:
+        sys.exit(0 if verify_transforms(names, root, os.path.abspath(args.binary)) else 1)
     os.makedirs(OUT_DIR, exist_ok=True)
     for name in names:
         record(name, MODELS[name], root)

@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 
 mod text;
 
-pub use text::{parse_assignments, saved_model_tags, split_list, DEFAULT_SAVED_MODEL_TAGS};
+pub use text::{
+    parse_assignments, parse_shapes, saved_model_tags, split_list, DEFAULT_SAVED_MODEL_TAGS,
+};
 
 /// What an option's value is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -171,6 +173,31 @@ pub const OPTIONS: &[OptionRow] = &[
         "initialize-missing",
         "Initialize missing variables from their initializers",
     ),
+    on_page(
+        row("input_names", false, List, "NAMES", "", "cut the graph at these tensors (name or name:port): each becomes a placeholder"),
+        "input-names",
+        "Cut the graph at these inputs",
+    ),
+    on_page(
+        row("input_shapes", false, Text, "SHAPES", "", "set input shapes: \"x=-1,224,224,3;y:1=4\" (-1: unknown dimension)"),
+        "input-shapes",
+        "Input shapes",
+    ),
+    on_page(
+        row("fix_legacy_shapes", false, Bool, "", "false", "graphs of TF <= 1.0: write placeholder shapes `shape {}` as unknown"),
+        "fix-legacy-shapes",
+        "Fix legacy placeholder shapes",
+    ),
+    on_page(
+        row("strip_debug_ops", false, Bool, "", "false", "remove CheckNumerics, Print, Assert, StopGradient and Identity chains"),
+        "strip-debug-ops",
+        "Strip debug ops",
+    ),
+    on_page(
+        row("fold_batch_norms", false, Bool, "", "false", "fold inference batch norms into the Conv2D/DepthwiseConv2dNative/MatMul weights before them"),
+        "fold-batch-norms",
+        "Fold batch norms",
+    ),
     row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
 ];
 
@@ -277,13 +304,14 @@ impl OptionValues {
     pub fn freeze_options(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<Options> {
         let optional = |flag: &str| Some(self.list(flag)).filter(|items| !items.is_empty());
         let owned = |flag: &str| self.non_empty(flag).map(str::to_owned);
-        let placeholder_to_const =
-            parse_assignments(self.text("placeholder_to_const")).map_err(|err| {
-                let name = find("placeholder_to_const")
-                    .map(&name_of)
-                    .unwrap_or_default();
-                Error::Usage(format!("{name}: {err}"))
-            })?;
+        let named = |flag: &str, err: Error| {
+            let name = find(flag).map(&name_of).unwrap_or_default();
+            Error::Usage(format!("{name}: {err}"))
+        };
+        let placeholder_to_const = parse_assignments(self.text("placeholder_to_const"))
+            .map_err(|err| named("placeholder_to_const", err))?;
+        let input_shapes =
+            parse_shapes(self.text("input_shapes")).map_err(|err| named("input_shapes", err))?;
         Ok(Options {
             output_node_names: self.list("output_node_names"),
             clear_devices: self.bool("clear_devices"),
@@ -299,6 +327,11 @@ impl OptionValues {
             input_placeholder: owned("input_queue_placeholder"),
             use_moving_averages: self.bool("use_moving_averages"),
             initialize_missing: self.bool("initialize_missing"),
+            input_names: self.list("input_names"),
+            input_shapes,
+            fix_legacy_shapes: self.bool("fix_legacy_shapes"),
+            strip_debug_ops: self.bool("strip_debug_ops"),
+            fold_batch_norms: self.bool("fold_batch_norms"),
         })
     }
 }
@@ -364,6 +397,16 @@ pub struct Options {
     pub use_moving_averages: bool,
     /// Freeze variables the checkpoint lacks from their constant initializers.
     pub initialize_missing: bool,
+    /// Cut the graph at these tensors (`name` or `name:port`): each becomes a placeholder.
+    pub input_names: Vec<String>,
+    /// Shapes for placeholders or cut tensors (`name[:port]`), -1 for unknown dimensions.
+    pub input_shapes: Vec<(String, Vec<i64>)>,
+    /// Write the `shape {}` of placeholders in graphs of producer <= 21 as unknown.
+    pub fix_legacy_shapes: bool,
+    /// Remove `CheckNumerics`, `Print`, `Assert`, `StopGradient` and Identity chains.
+    pub strip_debug_ops: bool,
+    /// Fold inference batch norms into the weights of the op before them.
+    pub fold_batch_norms: bool,
 }
 
 impl Options {
@@ -396,6 +439,11 @@ impl Default for Options {
             input_placeholder: None,
             use_moving_averages: false,
             initialize_missing: false,
+            input_names: Vec::new(),
+            input_shapes: Vec::new(),
+            fix_legacy_shapes: false,
+            strip_debug_ops: false,
+            fold_batch_norms: false,
         }
     }
 }

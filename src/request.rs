@@ -14,7 +14,7 @@ use crate::input::{CheckpointFiles, FreezeRequest, InputFile};
 use crate::inspect::{self, Report, SuggestedOutput};
 use crate::options::{saved_model_tags, Options, DEFAULT_SAVED_MODEL_TAGS};
 use crate::plan::Plan;
-use crate::proto::GraphDef;
+use crate::proto::{GraphDef, OpList};
 
 /// A graph to freeze, parsed from whichever file holds it.
 #[derive(Debug, Clone)]
@@ -132,7 +132,8 @@ fn prepare_loaded(
     // TF freezes the graph its import has completed with attr defaults.
     graph::op_defaults::add_defaults(&mut loaded.graph);
     let input_nodes = loaded.graph.node.len();
-    let changes = clean_before(&mut loaded.graph, options)?;
+    let op_list = loaded.stripped_op_list().cloned();
+    let changes = clean_before(&mut loaded.graph, options, op_list.as_ref())?;
     let outputs = output_names(options, &loaded, &mut warnings)?;
     let mut prepared = freeze::prepare(freeze::Input {
         graph: std::mem::take(&mut loaded.graph),
@@ -147,6 +148,16 @@ fn prepare_loaded(
     if options.fix_ref_ops {
         prepared.rewrite(cleanup::fix_ref_ops);
     }
+    // These run on the frozen graph, as optimize_for_inference does: the
+    // outputs are known and the weights are Consts.
+    if options.strip_debug_ops {
+        prepared.rewrite_filled(cleanup::strip_debug_ops);
+    }
+    if options.fold_batch_norms {
+        let folded = cleanup::folded_consts(prepared.graph());
+        prepared.read_values(&folded);
+        prepared.rewrite_filled(cleanup::fold_batch_norms);
+    }
     prepared.warn_ref_inputs(loaded.stripped_op_list());
     Ok(prepared)
 }
@@ -158,7 +169,8 @@ pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<Report> {
     let mut loaded = load_graphs(request)?;
     // The cleanups change what the outputs need, so the report sees the graph
     // the freeze would.
-    clean_before(&mut loaded.graph, &request.options)?;
+    let op_list = loaded.stripped_op_list().cloned();
+    clean_before(&mut loaded.graph, &request.options, op_list.as_ref())?;
     let checkpoint = Checkpoint::parse(&request.checkpoint).ok();
     let outputs: Vec<String> = request
         .options
@@ -191,8 +203,12 @@ pub fn inspect_request(request: &FreezeRequest<'_>) -> Result<Report> {
 }
 
 /// The opt-in cleanups that change what the outputs need, so they run
-/// before pruning.
-fn clean_before(graph: &mut GraphDef, options: &Options) -> Result<Vec<String>> {
+/// before pruning; `op_list` tells the dtypes of cut tensors.
+fn clean_before(
+    graph: &mut GraphDef,
+    options: &Options,
+    op_list: Option<&OpList>,
+) -> Result<Vec<String>> {
     let mut changes = Vec::new();
     if options.strip_training_nodes || options.input_placeholder.is_some() {
         changes.extend(cleanup::strip_training_nodes(
@@ -205,6 +221,15 @@ fn clean_before(graph: &mut GraphDef, options: &Options) -> Result<Vec<String>> 
             graph,
             &options.placeholder_to_const,
         )?);
+    }
+    if !options.input_names.is_empty() {
+        changes.extend(cleanup::cut_inputs(graph, &options.input_names, op_list)?);
+    }
+    if options.fix_legacy_shapes {
+        changes.extend(cleanup::fix_legacy_shapes(graph));
+    }
+    if !options.input_shapes.is_empty() {
+        changes.extend(cleanup::set_input_shapes(graph, &options.input_shapes)?);
     }
     Ok(changes)
 }

@@ -5,17 +5,25 @@
 
 #![deny(clippy::indexing_slicing)]
 
+mod batch_norm;
+mod cut;
+mod debug_ops;
 mod input_queue;
 mod placeholders;
 mod ref_ops;
+mod shapes;
 mod training;
 
 use crate::proto::{attr_value, AttrValue};
 
 pub use crate::options::parse_assignments;
+pub use batch_norm::{fold_batch_norms, folded_consts};
+pub use cut::cut_inputs;
+pub use debug_ops::strip_debug_ops;
 pub use input_queue::cut_input_queue;
 pub use placeholders::placeholder_to_const;
 pub use ref_ops::fix_ref_ops;
+pub use shapes::{fix_legacy_shapes, set_input_shapes};
 pub use training::{bypass_dropout, drop_check_numerics, strip_training_nodes};
 
 /// A `type` attr: the placeholder and input-queue rewrites both write one.

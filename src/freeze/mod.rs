@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::bundle;
+use crate::bundle::crc::mask;
 use crate::bundle::region::{copy_region, intersect};
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
@@ -68,6 +69,9 @@ enum Fill {
     },
     /// An empty tensor: no value field.
     Empty,
+    /// `tensor_content` decoded from the bytes of read `read` (a value a late
+    /// rewrite computes with, see [`Prepared::read_values`]); `crc` unmasked.
+    Read { read: usize, crc: u32 },
 }
 
 /// A stored entry read for an assembled part: which read, its stored crc32c
@@ -100,7 +104,13 @@ pub struct Prepared {
     initialized: Vec<InitializedVariable>,
     outputs: Vec<String>,
     changes: Vec<String>,
+    late: Vec<Late>,
 }
+
+/// A rewrite of the frozen graph once its values are filled in, run by
+/// [`Prepared::finish`] before encoding: it may add, remove and reorder
+/// nodes. It gets the output names (to keep) and returns its changes.
+pub(crate) type Late = fn(&mut GraphDef, &[String]) -> Result<Vec<String>>;
 
 impl Prepared {
     /// The ranges to read, in order; pass their bytes to [`Prepared::finish`].
@@ -195,8 +205,16 @@ impl Prepared {
                         tensor::fill_typed(tensor, &out, &pending.key)?;
                     }
                 }
+                Fill::Read { read, crc } => {
+                    let bytes = checked_read(loaded, &self.reads, *read, &pending.key)?;
+                    bundle::verify_numeric(&file(*read), &pending.key, bytes, mask(*crc))?;
+                    tensor.tensor_content = bytes.to_vec();
+                }
                 Fill::Empty => {}
             }
+        }
+        if !self.late.is_empty() {
+            content = self.run_late(content)?;
         }
         let inputs = self
             .graph
@@ -356,6 +374,7 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
         initialized,
         outputs,
         changes,
+        late: Vec::new(),
     })
 }
 
@@ -365,6 +384,63 @@ impl Prepared {
     pub(crate) fn rewrite(&mut self, rewrite: impl FnOnce(&mut GraphDef) -> Vec<String>) {
         let changes = rewrite(&mut self.graph);
         self.changes.extend(changes);
+    }
+
+    /// The frozen graph, its values not filled in yet.
+    pub(crate) fn graph(&self) -> &GraphDef {
+        &self.graph
+    }
+
+    /// Makes the values of the frozen Consts `names` part of the graph
+    /// instead of ranges of a shard: one more read each, for a late rewrite
+    /// that computes with them. Other Consts stay ranges.
+    pub(crate) fn read_values(&mut self, names: &HashSet<String>) {
+        for pending in &mut self.pending {
+            let named = self
+                .graph
+                .node
+                .get(pending.node)
+                .is_some_and(|n| names.contains(&n.name));
+            if let (true, Fill::Content(range)) = (named, &pending.fill) {
+                self.reads.push(DataRange {
+                    shard: range.shard,
+                    offset: range.offset,
+                    len: range.len,
+                });
+                pending.fill = Fill::Read {
+                    read: self.reads.len().saturating_sub(1),
+                    crc: range.crc32c,
+                };
+            }
+        }
+    }
+
+    /// Adds a rewrite for [`Prepared::finish`] to run once the values are in.
+    pub(crate) fn rewrite_filled(&mut self, rewrite: Late) {
+        self.late.push(rewrite);
+    }
+
+    /// Runs the late rewrites; the Consts still left in their shards are
+    /// found again by name, wherever the rewrites moved them.
+    fn run_late(
+        &mut self,
+        content: HashMap<usize, ContentRef>,
+    ) -> Result<HashMap<usize, ContentRef>> {
+        let mut by_name: HashMap<String, ContentRef> = content
+            .into_iter()
+            .filter_map(|(i, range)| Some((self.graph.node.get(i)?.name.clone(), range)))
+            .collect();
+        for rewrite in &self.late {
+            let changes = rewrite(&mut self.graph, &self.outputs)?;
+            self.changes.extend(changes);
+        }
+        Ok(self
+            .graph
+            .node
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((i, by_name.remove(&n.name)?)))
+            .collect())
     }
 
     /// Warns of every input that needs a variable and now gets a Const.

@@ -301,12 +301,13 @@ fn graph_inputs(
         .collect()
 }
 
-/// Graphs older than version 21 wrote an unknown placeholder shape as a
-/// scalar one (core/ops/array_ops.cc, `Placeholder`'s shape function).
+/// Graphs up to version 21 wrote an unknown placeholder shape as a scalar
+/// one (core/ops/array_ops.cc, `Placeholder`'s shape function:
+/// `graph_def_version() <= 21`).
 fn placeholder_shape(node: &NodeDef, producer: i32) -> Option<Vec<i64>> {
     let shape = output_shape(node, 0);
     let written_by_attr = !node.attr.contains_key("_output_shapes");
-    if written_by_attr && producer < 21 && shape.as_ref().is_some_and(Vec::is_empty) {
+    if written_by_attr && producer <= 21 && shape.as_ref().is_some_and(Vec::is_empty) {
         return None;
     }
     shape

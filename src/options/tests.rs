@@ -53,6 +53,7 @@ fn every_page_control_reaches_the_freeze_options() {
             Bool if row.default == "true" => "false",
             Bool => "true",
             _ if row.flag == "placeholder_to_const" => "p=1",
+            _ if row.flag == "input_shapes" => "x=-1,4",
             _ => "x",
         };
         values.set(row.flag, value).unwrap();
@@ -109,6 +110,25 @@ fn bad_assignments_are_named_as_the_shell_names_them() {
     assert!(
         text.starts_with("Replace placeholders by constants: 'pred' is not name=value"),
         "{text}"
+    );
+}
+
+#[test]
+fn bad_shapes_are_usage_errors_named_as_the_shell_names_them() {
+    let mut values = OptionValues::default();
+    values.set("input_shapes", "x=1,two").unwrap();
+    let err = values.freeze_options(flag).unwrap_err();
+    assert!(err.is_usage());
+    assert!(
+        err.to_string()
+            .starts_with("--input_shapes: 'x=1,two' has a dimension"),
+        "{err}"
+    );
+    values.set("input_shapes", "x=-1,4;y:1=").unwrap();
+    let options = values.freeze_options(flag).unwrap();
+    assert_eq!(
+        options.input_shapes,
+        [("x".to_owned(), vec![-1, 4]), ("y:1".to_owned(), vec![])]
     );
 }
 

@@ -33,6 +33,32 @@ pub fn parse_assignments(text: &str) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// Parses `x=-1,224,224,3;y:1=4` into (tensor, dimensions) pairs; `x=` is
+/// a scalar, `-1` an unknown dimension.
+pub fn parse_shapes(text: &str) -> Result<Vec<(String, Vec<i64>)>> {
+    let bad = |item: &str, why: &str| {
+        Error::Usage(format!(
+            "'{item}' {why} (as in x=-1,224,224,3;y=4, -1 for an unknown dimension)"
+        ))
+    };
+    text.split(';')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let (name, dims) = item
+                .split_once('=')
+                .filter(|(name, _)| !name.trim().is_empty())
+                .ok_or_else(|| bad(item, "is not name=dimensions"))?;
+            let dims = split_list(dims)
+                .iter()
+                .map(|d| d.parse::<i64>().ok().filter(|&d| d >= -1))
+                .collect::<Option<Vec<i64>>>()
+                .ok_or_else(|| bad(item, "has a dimension that is not a size or -1"))?;
+            Ok((name.trim().to_owned(), dims))
+        })
+        .collect()
+}
+
 /// `--saved_model_tags`: comma-separated, [`DEFAULT_SAVED_MODEL_TAGS`] when empty.
 pub fn saved_model_tags(text: &str) -> Vec<String> {
     let tags = split_list(text);
@@ -64,6 +90,23 @@ mod tests {
             ]
         );
         assert!(parse_assignments("keep_prob").is_err());
+    }
+
+    #[test]
+    fn shapes_parse() {
+        let parsed = parse_shapes(" x=-1,224, 3; y:1=4;s=").expect("parses");
+        assert_eq!(
+            parsed,
+            vec![
+                ("x".to_owned(), vec![-1, 224, 3]),
+                ("y:1".to_owned(), vec![4]),
+                ("s".to_owned(), vec![])
+            ]
+        );
+        assert!(parse_shapes("x").is_err());
+        assert!(parse_shapes("x=1,a").is_err());
+        assert!(parse_shapes("x=-2").is_err());
+        assert!(parse_shapes("=1").is_err());
     }
 
     #[test]

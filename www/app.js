@@ -149,11 +149,8 @@ async function freeze(event) {
   else if (store.failure) ui.outcome.focus();
 }
 
-/** Stops the freeze under way; the page is ready for the next one. */
-function cancelFreeze() {
-  cancel();
-  ui.freeze.focus();
-}
+/** Stops the freeze under way; the freeze's end says so under the button. */
+const cancelFreeze = () => cancel();
 
 // ---- Choosing a folder ------------------------------------------------------------
 

@@ -221,10 +221,13 @@ pub async fn saved_model_tag_sets(file: File) -> Result<JsValue, JsValue> {
     let model = match crate::proto::SavedModel::decode(bytes.as_slice()) {
         Ok(model) if !model.meta_graphs.is_empty() => model,
         _ => {
-            let text = std::str::from_utf8(&bytes).map_err(|_| {
-                js_error(ErrorKind::Input, &format!("{name}: not a SavedModel"))
-            })?;
-            crate::graph::parse_text::<crate::proto::SavedModel>(&name, text, "tensorflow.SavedModel")?
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| js_error(ErrorKind::Input, &format!("{name}: not a SavedModel")))?;
+            crate::graph::parse_text::<crate::proto::SavedModel>(
+                &name,
+                text,
+                "tensorflow.SavedModel",
+            )?
         }
     };
     let sets: Vec<Vec<String>> = model

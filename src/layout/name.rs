@@ -79,10 +79,19 @@ mod tests {
     #[test]
     fn the_nearest_folder_that_is_not_generic_names_the_model() {
         assert_eq!(model_name(&["char_lstm/model.ckpt-1000"]), "char_lstm");
-        assert_eq!(model_name(&["runs/char_lstm/checkpoints/model.ckpt"]), "char_lstm");
-        assert_eq!(model_name(&["resnet/1/variables/variables", "resnet/1/saved_model.pb"]), "resnet");
+        assert_eq!(
+            model_name(&["runs/char_lstm/checkpoints/model.ckpt"]),
+            "char_lstm"
+        );
+        assert_eq!(
+            model_name(&["resnet/1/variables/variables", "resnet/1/saved_model.pb"]),
+            "resnet"
+        );
         assert_eq!(model_name(&["mnist/1553532466/saved_model.pb"]), "mnist");
-        assert_eq!(model_name(&["Models/Checkpoint/inception.ckpt"]), "inception");
+        assert_eq!(
+            model_name(&["Models/Checkpoint/inception.ckpt"]),
+            "inception"
+        );
         assert_eq!(model_name(&["C:\\work\\yolo\\model.ckpt"]), "yolo");
     }
 
@@ -95,7 +104,10 @@ mod tests {
         // TF's default prefix still beats the graph's file name.
         assert_eq!(model_name(&["model.ckpt", "graph.pb"]), "model");
         // A SavedModel's `variables/variables` says nothing; its graph's name does not either.
-        assert_eq!(model_name(&["variables/variables", "saved_model.pb"]), "model");
+        assert_eq!(
+            model_name(&["variables/variables", "saved_model.pb"]),
+            "model"
+        );
         assert_eq!(model_name(&["variables", "my_net.meta"]), "my_net");
         assert_eq!(model_name(&[]), "model");
         assert_eq!(model_name(&["", "/"]), "model");
@@ -103,7 +115,10 @@ mod tests {
 
     #[test]
     fn the_frozen_file_is_named_after_the_model() {
-        assert_eq!(frozen_file_name(&["char_lstm/model.ckpt-1000"]), "char_lstm_frozen.pb");
+        assert_eq!(
+            frozen_file_name(&["char_lstm/model.ckpt-1000"]),
+            "char_lstm_frozen.pb"
+        );
         assert_eq!(frozen_file_name(&["model.ckpt"]), "model_frozen.pb");
     }
 }

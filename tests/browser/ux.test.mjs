@@ -197,3 +197,18 @@ test("a SavedModel's tag set is a choice of the sets the file has", async (t) =>
   assert.ok(await page.locator('#tags').isVisible());
   assert.match(await status(page), /^Found \d+ variables/);
 });
+
+const SERVING = join(ROOT, '../shared/realworld/tensorflow-serving/servables/tensorflow/testdata');
+
+test("TF Serving's SavedModel folder: no fingerprint offered as a graph, its tag set chosen, named after the model", async (t) => {
+  const dir = join(SERVING, 'saved_model_half_plus_two_tf2_cpu');
+  if (!existsSync(dir)) return t.skip(`${dir} is missing: the real-world files are not here`);
+  const page = await openPage(t);
+  await page.setInputFiles('#folder', dir);
+  await waitReady(page);
+  assert.deepEqual(await page.locator('#graph-choice option').allInnerTexts(), ['saved_model.pb']);
+  assert.equal(await page.inputValue('#tags'), 'serve');
+  // `00000123` is a SavedModel version, not a name.
+  const { name } = await freezeAndDownload(page);
+  assert.equal(name, 'saved_model_half_plus_two_tf2_cpu_frozen.pb');
+});

@@ -46,8 +46,8 @@ export function rows(items, cells, classes, columns) {
 // counters: a copy or two of every weight that inference never reads.
 const SLOT = /\/(Adam|Adam_\d+|Momentum|RMSProp|RMSProp_\d+|Adagrad|Adadelta|Adadelta_\d+|Ftrl|Ftrl_\d+|ExponentialMovingAverage)$|^beta[12]_power(_\d+)?$|\.OPTIMIZER_SLOT\//;
 
-/** Whether a checkpoint entry is an optimizer's slot that no variable of the graph restores from. */
-export const isOptimizerSlot = (v) => !v.used_by_graph && SLOT.test(v.name);
+/** Whether a checkpoint entry is an optimizer's slot that the freeze leaves out (a training graph still reads it). */
+export const isOptimizerSlot = (v) => !v.will_freeze && SLOT.test(v.name);
 
 /**
  * The checkpoint's entries: name, type, shape, size and whether the graph
@@ -59,7 +59,8 @@ export function variableRows(variables) {
   const trs = rows(variables.filter((v) => !isOptimizerSlot(v)), cells, ['', 'nowrap', 'nowrap', 'num', ''], 5);
   if (slots.length) {
     const bytes = slots.reduce((sum, v) => sum + v.bytes, 0);
-    const tr = row([`${slots.length} optimizer slots (training state, not needed to run the model)`, formatBytes(bytes), 'no'], ['', 'num', '']);
+    const used = slots.some((v) => v.used_by_graph) ? 'by training only' : 'no';
+    const tr = row([`${slots.length} optimizer slots (training state, not needed to run the model)`, formatBytes(bytes), used], ['', 'num', '']);
     tr.cells[0].colSpan = 3;
     tr.className = 'slots';
     trs.push(tr);

@@ -208,7 +208,8 @@ export function createView({ toggleOutput }) {
     if (stops.length) say(stops.join(' '), 'error');
     else if (found) {
       const also = noted ? ` ${noted === 1 ? 'One problem is' : `${noted} problems are`} listed with the output nodes.` : '';
-      say(`Found ${found.summary.variables} variables.${also} Check the output nodes, then press Freeze.`);
+      const next = ui.freeze.disabled ? 'Freeze waits for what is said beside it.' : 'Check the output nodes, then press Freeze.';
+      say(`Found ${found.summary.variables} variables.${also} ${next}`);
     } else say('');
     // The ignored files (the `checkpoint` state file, a fingerprint) are expected beside a model: not worth a mention.
     const { unknown } = store.sorted;

@@ -148,7 +148,7 @@ test('optimizer slots are folded into one line', async (t) => {
   const page = await openPage(t);
   const rows = await page.evaluate(async () => {
     const { variableRows } = await import('./report.js');
-    const v = (name, used) => ({ name, dtype: 'float32', shape: [2], bytes: 8, used_by_graph: used });
+    const v = (name, used) => ({ name, dtype: 'float32', shape: [2], bytes: 8, used_by_graph: true, will_freeze: used });
     const trs = variableRows([v('w', true), v('w/Adam', false), v('w/Adam_1', false), v('beta1_power', false), v('b', true)]);
     return trs.map((tr) => tr.innerText || tr.textContent);
   });

@@ -15,7 +15,7 @@ rm -rf "$out"
 mkdir -p "$out/pkg" "$out/sample"
 wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/tf_freeze.wasm"
-cp www/*.html www/*.js www/*.css www/*.svg "$out/"
+cp www/*.html www/*.js www/*.css www/*.svg www/*.png www/*.webmanifest "$out/"
 
 # The core's option table as a module the page imports, so its controls and
 # its "same command" are known before the worker has started.

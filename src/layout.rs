@@ -9,6 +9,9 @@ use crate::bundle::{self, Footer};
 use crate::error::{Error, Result};
 pub use crate::options::{saved_model_tags, DEFAULT_SAVED_MODEL_TAGS};
 
+mod name;
+pub use name::{frozen_file_name, model_name};
+
 /// The SavedModel protos a folder may hold, in the order TF's loader tries
 /// them (tensorflow/cc/saved_model/reader.cc).
 pub const SAVED_MODEL_FILES: [&str; 2] = ["saved_model.pb", "saved_model.pbtxt"];

@@ -203,3 +203,48 @@ fn segment(segment: &Segment) -> Result<JsValue, JsValue> {
 pub fn crc32c_update(crc: u32, data: &[u8]) -> u32 {
     crate::bundle::crc::extend(crc, data)
 }
+
+/// The model's name for its downloads, from its files' paths as given, most
+/// telling first (the checkpoint prefix, then the graph): see `layout::model_name`.
+#[wasm_bindgen(js_name = modelName)]
+pub fn model_name(paths: Vec<String>) -> String {
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    layout::model_name(&paths)
+}
+
+/// The tag sets of a SavedModel's MetaGraphDefs, in file order, each sorted
+/// (`[["serve"], ["gpu", "serve"]]`), so the page offers a choice of them.
+#[wasm_bindgen(js_name = savedModelTagSets)]
+pub async fn saved_model_tag_sets(file: File) -> Result<JsValue, JsValue> {
+    use prost::Message;
+    let (name, bytes) = read_file(&file).await?;
+    let model = match crate::proto::SavedModel::decode(bytes.as_slice()) {
+        Ok(model) if !model.meta_graphs.is_empty() => model,
+        _ => {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| js_error(ErrorKind::Input, &format!("{name}: not a SavedModel")))?;
+            crate::graph::parse_text::<crate::proto::SavedModel>(
+                &name,
+                text,
+                "tensorflow.SavedModel",
+            )?
+        }
+    };
+    let sets: Vec<Vec<String>> = model
+        .meta_graphs
+        .iter()
+        .map(|m| {
+            let tags: std::collections::BTreeSet<&String> =
+                m.meta_info_def.iter().flat_map(|i| &i.tags).collect();
+            tags.into_iter().cloned().collect()
+        })
+        .collect();
+    parse_json(&serde_json::to_string(&sets).unwrap_or_default())
+}
+
+/// The crc32c of `a ‖ b` from those of `a` and `b` and `b`'s length, so
+/// workers can checksum pieces of one tensor apart.
+#[wasm_bindgen(js_name = crc32cCombine)]
+pub fn crc32c_combine(crc_a: u32, crc_b: u32, len_b: u32) -> u32 {
+    crate::bundle::crc::combine(crc_a, crc_b, len_b as usize)
+}

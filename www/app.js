@@ -1,9 +1,10 @@
 // The page's wiring: each event changes the state (state.js), asks the worker
 // what the core makes of it (bridge.js), and draws the page again (view.js).
-import { filesFromDrop } from './files.js';
+import { verify } from './checksums.js';
+import { filesFromDirectory, filesFromDrop } from './files.js';
 import { OPTIONS } from './options.js';
 import { names, sentence } from './report.js';
-import { run, settle, startWorker } from './bridge.js';
+import { cancel, pool, run, settle, startWorker } from './bridge.js';
 import * as state from './state.js';
 import { createView } from './view.js';
 
@@ -35,6 +36,10 @@ async function refresh() {
     state.learnV1Table(store, file, (await settle(run('sniff', { file }))).ok === true);
   }
   state.sortFiles(store);
+  for (const file of state.unreadTagSets(store)) {
+    const sets = await settle(run('tagSets', { file }));
+    state.learnTagSets(store, file, sets.ok);
+  }
   for (const file of store.sorted.graphs) {
     if (store.reports.graphs.has(file)) continue;
     const request = state.inspectRequest(store, file);
@@ -111,13 +116,12 @@ async function freeze(event) {
   event.preventDefault();
   // A SavedModel without outputs freezes its serving signature's, as the CLI does.
   if (!store.outputs.trim() && state.roleOf(store, store.graph) !== 'savedModel') {
-    state.notify(store, 'Type the name of at least one output node.', 'error', 'usage');
-    view.renderStatus(store);
-    ui.outputs.focus();
+    state.failFreeze(store, `Type the name of at least one output node in “${ui.outputs.labels[0].textContent}”.`, 'usage');
+    draw();
+    ui.outcome.focus();
     return;
   }
   const values = view.controlValues(CONTROLLED);
-  const { request, output } = state.freezeRequest(store, values, OPTIONS);
   const mine = state.startFreeze(store);
   draw();
   const progress = (p) => {
@@ -125,16 +129,45 @@ async function freeze(event) {
     view.renderProgress(store);
   };
   try {
-    const result = await run('freeze', { request, verify: values.verify_checksums }, progress);
-    if (state.isCurrentRefresh(store, mine)) state.keepOutcome(store, result, output);
+    const model = await run('modelName', { paths: state.modelPaths(store) });
+    const { request, names: made } = state.freezeRequest(store, values, OPTIONS, model);
+    const result = await run('freeze', { request });
+    // The checksums are shared out over several workers (checksums.js).
+    if (values.verify_checksums) await verify(result.checks, request.shards, pool(), progress);
+    if (state.isCurrentRefresh(store, mine)) state.keepOutcome(store, result, made);
   } catch (err) {
-    state.notify(store, sentence(err.message), 'error', err.kind);
+    const cancelled = err.kind === 'cancelled';
+    const text = cancelled ? 'Cancelled: nothing was frozen. Press Freeze to start again.' : sentence(err.message);
+    state.failFreeze(store, text, err.kind);
   } finally {
     // Files that changed meanwhile made this freeze moot: show them instead.
     state.endFreeze(store, mine);
     draw();
   }
+  // The outcome is right under the button: the focus goes there.
   if (store.outcome) ui.download.focus();
+  else if (store.failure) ui.outcome.focus();
+}
+
+/** Stops the freeze under way; the freeze's end says so under the button. */
+const cancelFreeze = () => cancel();
+
+// ---- Choosing a folder ------------------------------------------------------------
+
+/**
+ * The browser's folder picker where it has one, which reads the folder
+ * without the "upload" prompt of a folder `<input>`; that input elsewhere.
+ */
+async function chooseFolder() {
+  if (!window.showDirectoryPicker) return document.querySelector('#folder').click();
+  let handle;
+  try {
+    handle = await window.showDirectoryPicker({ id: 'tf-freeze', mode: 'read' });
+  } catch (err) {
+    if (err.name === 'AbortError') return;
+    throw err;
+  }
+  addFiles(await filesFromDirectory(handle));
 }
 
 // ---- Wiring ---------------------------------------------------------------------
@@ -176,7 +209,23 @@ function wire() {
     });
   };
   chooser('#choose', '#files');
-  chooser('#choose-folder', '#folder');
+  document.querySelector('#folder').addEventListener('change', (event) => {
+    addFiles([...event.target.files]);
+    event.target.value = '';
+  });
+  document.querySelector('#choose-folder').addEventListener('click', () =>
+    chooseFolder().catch((err) => {
+      state.notify(store, sentence(err.message), 'error');
+      view.renderStatus(store);
+    }),
+  );
+  // Without a folder picker, the browser's prompt says "upload": say it is not.
+  document.querySelector('#folder-note').hidden = Boolean(window.showDirectoryPicker);
+  ui.cancel.addEventListener('click', cancelFreeze);
+  // Keeping variables may lift what stops the freeze.
+  for (const id of ['#whitelist', '#denylist']) document.querySelector(id).addEventListener('input', () => view.renderForm(store));
+  // Options that settle a problem the core names (its `fix`) change whether Freeze can run.
+  document.querySelector('#initialize-missing').addEventListener('change', () => view.renderForm(store));
   document.querySelector('#sample').addEventListener('click', loadSample);
   ui.clear.addEventListener('click', startOver);
   ui.form.addEventListener('submit', freeze);
@@ -230,6 +279,6 @@ startWorker((message) => {
   view.renderStatus(store);
 });
 view.setUpControls(CONTROLLED);
-state.setTags(store, ui.tags.value);
+state.setTags(store, CONTROLLED.find((row) => row.flag === 'saved_model_tags')?.default ?? 'serve');
 wire();
 keepOffline();

@@ -136,3 +136,22 @@ export function formatBytes(n) {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
+
+/** Every file of a folder from the browser's folder picker, with its path inside it. */
+export async function filesFromDirectory(handle) {
+  const files = [];
+  const walkHandle = async (dir, path) => {
+    for await (const entry of dir.values()) {
+      const at = path ? `${path}/${entry.name}` : entry.name;
+      if (entry.kind === 'directory') await walkHandle(entry, at);
+      else {
+        const file = await entry.getFile();
+        dropPaths.set(file, at);
+        files.push(file);
+      }
+    }
+  };
+  // The origin's private folder has no name; a picked folder is named as on disk.
+  await walkHandle(handle, handle.name);
+  return files;
+}

@@ -42,10 +42,30 @@ export function rows(items, cells, classes, columns) {
   return trs;
 }
 
-/** The checkpoint's entries: name, type, shape, size and whether the graph reads it. */
+// The optimizers' slot variables (tf.compat.v1.train's slot names) and their step
+// counters: a copy or two of every weight that inference never reads.
+const SLOT = /\/(Adam|Adam_\d+|Momentum|RMSProp|RMSProp_\d+|Adagrad|Adadelta|Adadelta_\d+|Ftrl|Ftrl_\d+|ExponentialMovingAverage)$|^beta[12]_power(_\d+)?$|\.OPTIMIZER_SLOT\//;
+
+/** Whether a checkpoint entry is an optimizer's slot that the freeze leaves out (a training graph still reads it). */
+export const isOptimizerSlot = (v) => !v.will_freeze && SLOT.test(v.name);
+
+/**
+ * The checkpoint's entries: name, type, shape, size and whether the graph
+ * reads it; the optimizer's slots folded into one last row.
+ */
 export function variableRows(variables) {
   const cells = (v) => [v.name, v.dtype ?? '', shapeText(v.shape), formatBytes(v.bytes), v.used_by_graph ? 'yes' : 'no'];
-  return rows(variables, cells, ['', 'nowrap', 'nowrap', 'num', ''], 5);
+  const slots = variables.filter(isOptimizerSlot);
+  const trs = rows(variables.filter((v) => !isOptimizerSlot(v)), cells, ['', 'nowrap', 'nowrap', 'num', ''], 5);
+  if (slots.length) {
+    const bytes = slots.reduce((sum, v) => sum + v.bytes, 0);
+    const used = slots.some((v) => v.used_by_graph) ? 'by training only' : 'no';
+    const tr = row([`${slots.length} optimizer slots (training state, not needed to run the model)`, formatBytes(bytes), used], ['', 'num', '']);
+    tr.cells[0].colSpan = 3;
+    tr.className = 'slots';
+    trs.push(tr);
+  }
+  return trs;
 }
 
 /** The placeholders the outputs need, as one line. */
@@ -80,6 +100,76 @@ export function suggestionItems(suggestions, chosen, toggle) {
 /** The report's problems (missing variables, mismatches, unused entries…) as sentences. */
 export const problemItems = (problems) => problems.map((p) => item(sentence(p.message)));
 
+/** `'a', 'b' and 3 more`. */
+function someNames(problems, shown = 2) {
+  const quoted = problems.slice(0, shown).map((p) => `'${p.name}'`);
+  const more = problems.length - quoted.length;
+  if (more > 0) return `${quoted.join(', ')} and ${more} more`;
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}` : quoted[0];
+}
+
+const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The report's problems grouped by kind, one sentence each: `{kind, text,
+ * control?}`, `control` the id of the page's control that fixes it. `needed`
+ * counts the variables the outputs need (frozen or missing), `labels` maps a
+ * control id to its label, `checkpoints` counts the checkpoints to choose from. A kind with one problem keeps the core's sentence.
+ */
+export function problemGroups(problems, needed, labels, { checkpoints = 1 } = {}) {
+  const byKind = Map.groupBy ? Map.groupBy(problems, (p) => p.kind) : groupBy(problems);
+  const q = (id) => `“${labels[id]}”`;
+  const groups = [];
+  const missing = byKind.get('missing_variable') ?? [];
+  const foreign = missing.length > 0 && missing.length === needed;
+  for (const [kind, list] of byKind) {
+    const n = list.length;
+    let text = n === 1 ? sentence(list[0].message) : null;
+    let control;
+    if (kind === 'missing_variable') {
+      if (foreign) {
+        const none = n === 1 ? 'the one variable the outputs need is not' : `none of the ${n} variables the outputs need is`;
+        // With one checkpoint there is nothing to choose: add the right one.
+        control = checkpoints > 1 ? 'prefix-choice' : 'choose';
+        const fix = checkpoints > 1 ? `choose another ${q(control)}` : `add the checkpoint this graph was saved with (${q(control)})`;
+        text = `${sentence(`${none} in the checkpoint: the graph and checkpoint are from different models`).slice(0, -1)}; ${fix}.`;
+      } else if (list.every((p) => p.fix === 'initialize_missing')) {
+        // A checkpoint saved with only some variables: their initializers are constants.
+        text = `${count(n, 'variable', 'variables')} of the ${needed} the outputs need ${n === 1 ? 'is' : 'are'} not in the checkpoint (${someNames(list)}), but ${n === 1 ? 'its initializer is a constant' : 'their initializers are constants'}: ${q('initialize-missing')} freezes ${n === 1 ? 'it' : 'them'} with ${n === 1 ? 'that value' : 'those values'}.`;
+        control = 'initialize-missing';
+      } else {
+        text = `${count(n, 'variable', 'variables')} of the ${needed} the outputs need ${n === 1 ? 'is' : 'are'} not in the checkpoint (${someNames(list)}): keep ${n === 1 ? 'it' : 'them'} as variables with ${q('denylist')}, or choose other ${q('outputs')}.`;
+        control = 'denylist';
+      }
+    } else if (kind === 'unused_entry') {
+      // Beside a foreign checkpoint these are the same story, told above.
+      if (foreign) continue;
+      text ??= `${count(n, 'entry', 'entries')} of the checkpoint (${someNames(list)}) ${n === 1 ? 'is' : 'are'} not restored by any variable of the graph; they are left out.`;
+    } else if (kind === 'dtype_mismatch' || kind === 'shape_mismatch') {
+      const what = kind === 'dtype_mismatch' ? 'type' : 'shape';
+      text ??= `${count(n, 'variable differs', 'variables differ')} in ${what} from ${n === 1 ? 'its' : 'their'} checkpoint entries (${someNames(list)}); choose another ${q('prefix-choice')}.`;
+      control = 'prefix-choice';
+    } else if (kind === 'input_pipeline') {
+      // The core's sentence names another option; this is the control that cuts a queue.
+      text = `The outputs read their input from ${n === 1 ? 'an input queue' : 'input queues'} (${someNames(list)}), not from a placeholder, so the frozen graph cannot be fed: name a placeholder in ${q('input-placeholder')} to cut the queue there.`;
+      control = 'input-placeholder';
+    } else if (kind === 'ref_input') {
+      text ??= `${count(n, 'node needs', 'nodes need')} a variable reference (${someNames(list)}): ${q('fix-ref-ops')} rewrites them.`;
+      control = 'fix-ref-ops';
+    } else {
+      text ??= `${count(n, 'problem', 'problems')} of this kind: ${sentence(list[0].message)}`;
+    }
+    groups.push({ kind, text, control, problems: list });
+  }
+  return groups;
+}
+
+function groupBy(problems) {
+  const map = new Map();
+  for (const p of problems) map.set(p.kind, [...(map.get(p.kind) ?? []), p]);
+  return map;
+}
+
 /** What a freeze did (the core's `--report`), one sentence. */
 export function summaryText(report) {
   const removed = report.nodes_removed ? ` (${report.nodes_removed} left out)` : '';
@@ -98,6 +188,20 @@ export function frozenRows(frozen) {
 /** Quotes one argument for a POSIX shell, as freeze_graph's `--report` does. */
 function quote(arg) {
   return /^[A-Za-z0-9\-_=./:,@+]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The freeze commands for the same files and options: `tf`, TensorFlow's
+ * `freeze_graph`, when every option given is one TF has (null otherwise),
+ * and `ours`, tf-freeze's `freeze_graph`, which also writes the report.
+ */
+export function commands(table, values) {
+  const given = (row) => argument(row, values[row.flag]) !== null;
+  const tfOnly = table.every((row) => row.inTf || row.flag === 'report' || !given(row));
+  return {
+    tf: tfOnly ? cliCommand(table, { ...values, report: undefined }) : null,
+    ours: cliCommand(table, values),
+  };
 }
 
 /**

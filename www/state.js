@@ -2,7 +2,7 @@
 // that view.js can draw the whole page from it at any moment. What the core
 // said (detection, reports, diagnosis) is kept as it said it.
 import { classify, formatBytes, graphRole, pathOf, UNDETECTED } from './files.js';
-import { cliCommand, names } from './report.js';
+import { commands, names } from './report.js';
 
 /** A fresh store: no files, nothing chosen, nothing said. */
 export function createStore() {
@@ -24,8 +24,10 @@ export function createStore() {
     outputs: '', // the outputs field
     outputsGraph: null, // the graph whose suggestion went into the outputs
     presetOutputs: null, // outputs to use instead of the suggestion (the sample's)
-    tags: '',
+    tags: '', // the chosen tag set, comma-separated
+    tagSets: new WeakMap(), // SavedModel file: its meta graphs' tag sets, as the core read them
     freezing: false,
+    failure: null, // {text, fault}: why the last freeze did not happen, said under Freeze
     progress: null, // {done, total} of the checksums
     outcome: null, // the last freeze: {name, report}, with its download links
     downloads: [], // object URLs of the last freeze's downloads
@@ -44,6 +46,7 @@ export function addFiles(store, added, { replace = false } = {}) {
   for (const file of added) byName.set(file.name, file);
   store.files = [...byName.values()];
   store.outcome = null;
+  store.failure = null;
   store.notice = null;
 }
 
@@ -51,6 +54,7 @@ export function clearFiles(store) {
   store.files = [];
   store.outputsGraph = null;
   store.outcome = null;
+  store.failure = null;
   store.notice = null;
 }
 
@@ -110,11 +114,13 @@ export function chooseDefaults(store) {
 export function chooseGraph(store, name) {
   store.graph = store.sorted.graphs.find((f) => f.name === name) ?? store.graph;
   store.outcome = null;
+  store.failure = null;
 }
 
 export function choosePrefix(store, prefix) {
   store.prefix = prefix;
   store.outcome = null;
+  store.failure = null;
 }
 
 /** After the choice changed: a new graph gets its best suggestion (or the preset) as outputs. */
@@ -139,8 +145,27 @@ export function setOutputs(store, text, { committed = false } = {}) {
   store.outputs = text;
   if (!committed) return;
   store.outcome = null;
+  store.failure = null;
   store.notice = null;
 }
+
+/** The SavedModels whose tag sets the core has not read yet. */
+export const unreadTagSets = (store) =>
+  store.sorted.graphs.filter((f) => roleOf(store, f) === 'savedModel' && !store.tagSets.has(f));
+
+/**
+ * What the core read of a SavedModel's tag sets (`[["serve"], …]`, or
+ * `{error}`); tags that are not one of them become the likeliest that is.
+ */
+export function learnTagSets(store, file, sets) {
+  store.tagSets.set(file, Array.isArray(sets) ? sets : []);
+  const offered = tagSetsOf(store, file).map((set) => set.join(','));
+  if (!offered.length || offered.includes(store.tags)) return;
+  setTags(store, offered.find((set) => set === 'serve') ?? offered[0]);
+}
+
+/** A SavedModel's tag sets, each comma-separated as the option takes them. */
+export const tagSetsOf = (store, file) => store.tagSets.get(file) ?? [];
 
 /** New tags pick another graph of a SavedModel: its reports are read again. */
 export function setTags(store, tags) {
@@ -169,8 +194,15 @@ export function keepDiagnosis(store, run, key, diagnosis) {
 export function startFreeze(store) {
   store.freezing = true;
   store.outcome = null;
+  store.failure = null;
   notify(store, 'Freezing…');
   return store.runs.refresh;
+}
+
+/** Why a freeze did not happen, said under the Freeze button; `fault` is the core error's kind. */
+export function failFreeze(store, text, fault) {
+  store.failure = { text, fault };
+  store.notice = null;
 }
 
 export function freezeProgress(store, progress) {
@@ -187,13 +219,14 @@ export function endFreeze(store, run) {
 }
 
 /** What a freeze made: its download links replace the last ones. */
-export function keepOutcome(store, { blob, report, reportJson }, name) {
+export function keepOutcome(store, { blob, report, reportJson }, { output, reportName, commands: made }) {
+  const name = output;
   store.downloads.forEach((url) => URL.revokeObjectURL(url));
   const link = (data, file) => ({ url: URL.createObjectURL(data), name: file });
   const model = link(blob, name);
-  const json = link(new Blob([reportJson], { type: 'application/json' }), 'report.json');
+  const json = link(new Blob([reportJson], { type: 'application/json' }), reportName);
   store.downloads = [model.url, json.url];
-  store.outcome = { name, report, model, json };
+  store.outcome = { name, report, model, json, commands: made };
   const notes = report.warnings.length ? ' Read the notes below it.' : '';
   notify(store, `Done: ${name} is ready to download.${notes}`);
 }
@@ -297,22 +330,30 @@ export function diagnosis(store) {
   return store.diagnosis.key === JSON.stringify(dropped(store)) ? store.diagnosis : null;
 }
 
+/** The checkpoint's prefix as a path, as dropped (`char_lstm/model.ckpt-1000`). */
+function prefixPath(ckpt) {
+  const file = ckpt?.v1 ? ckpt.tables.find(Boolean) : ckpt?.index;
+  return file ? pathOf(file).replace(/[^/]*$/, ckpt.prefix) : ckpt?.prefix ?? '';
+}
+
+/** The chosen files' paths, most telling first, for the core's `model_name`. */
+export const modelPaths = (store) => [prefixPath(checkpoint(store)), store.graph ? pathOf(store.graph) : ''];
+
 /** The command line's flags for the files: where they are, as dropped, and what they are. */
-function fileFlags(store, ckpt, output) {
+function fileFlags(store, ckpt, output, reportName) {
   const graphPath = pathOf(store.graph);
-  const where = { output_graph: output, report: 'report.json' };
+  const where = { output_graph: output, report: reportName };
   const role = roleOf(store, store.graph);
   if (role === 'savedModel') {
     const dir = graphPath.includes('/') ? graphPath.replace(/\/[^/]*$/, '') : '.';
     return { input_saved_model_dir: dir, ...where };
   }
-  const checkpointFile = ckpt.v1 ? ckpt.tables.find(Boolean) : ckpt.index;
   const kind = store.reports.graphs.get(store.graph)?.ok?.summary.graph_kind ?? '';
   return {
     [role === 'meta' ? 'input_meta_graph' : 'input_graph']: graphPath,
     // TF reads graphs as text unless told otherwise; here it is only a hint.
     input_binary: /^binary/.test(kind),
-    input_checkpoint: pathOf(checkpointFile).replace(/[^/]*$/, ckpt.prefix),
+    input_checkpoint: prefixPath(ckpt),
     checkpoint_version: ckpt.v1 ? '1' : '2',
     saved_model_tags: undefined,
     ...where,
@@ -321,19 +362,22 @@ function fileFlags(store, ckpt, output) {
 
 /**
  * The freeze of the current choice with the controls' `values` (by flag):
- * `{request, output}`, `output` the name of the frozen graph. `options` is the
- * core's option table, for the same command line.
+ * `{request, names}`, `names` being `{output, reportName, commands}`: the
+ * downloads' names, after `model` (the core's `model_name`), and the same
+ * freeze on the command line (report.js `commands`). `options` is the core's
+ * option table.
  */
-export function freezeRequest(store, values, options) {
+export function freezeRequest(store, values, options, model) {
   const ckpt = checkpoint(store);
   const { numShards } = checkpointReport(store, ckpt).ok;
-  const savedModel = roleOf(store, store.graph) === 'savedModel';
-  const output = `${savedModel ? 'saved_model' : ckpt.prefix}_frozen.pb`;
+  const output = `${model}_frozen.pb`;
+  const reportName = `${model}_report.json`;
+  const made = commands(options, { ...values, ...fileFlags(store, ckpt, output, reportName) });
   const request = {
     ...inspectRequest(store, store.graph, ckpt),
     shards: Array.from({ length: numShards }, (_, i) => ckpt.shards[i] ?? null),
     options: optionItems(values),
-    command: cliCommand(options, { ...values, ...fileFlags(store, ckpt, output) }),
+    command: made.ours,
   };
-  return { request, output };
+  return { request, names: { output, reportName, commands: made } };
 }

@@ -6,18 +6,22 @@ import {
   currentReport,
   diagnosis,
   roleOf,
+  tagSetsOf,
 } from './state.js';
 import {
   frozenRows,
   inputsText,
+  isOptimizerSlot,
   item,
   names,
+  problemGroups,
   problemItems,
   sentence,
   suggestionItems,
   summaryText,
   variableRows,
 } from './report.js';
+import { blocker, controlLinks, labels } from './hints.js';
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -42,6 +46,11 @@ export function createView({ toggleOutput }) {
     prefixInfo: $('#prefix-info'),
     inputs: $('#inputs'),
     variables: $('#variables tbody'),
+    checkpointBox: $('#checkpoint-box'),
+    cancel: $('#cancel'),
+    reason: $('#freeze-reason'),
+    outcome: $('#outcome'),
+    commands: $('#commands'),
     form: $('#options'),
     outputs: $('#outputs'),
     tags: $('#tags'),
@@ -55,7 +64,6 @@ export function createView({ toggleOutput }) {
     summary: $('#summary'),
     changes: $('#changes'),
     warnings: $('#warnings'),
-    command: $('#command'),
     clear: $('#clear'),
     choose: $('#choose'),
   };
@@ -86,15 +94,58 @@ export function createView({ toggleOutput }) {
     ui.inputs.textContent = found ? inputsText(found.inputs) : '';
     const variables = found?.variables ?? [];
     ui.variables.replaceChildren(...variableRows(variables));
-    $('#variables').hidden = variables.length === 0;
+    ui.checkpointBox.hidden = variables.length === 0;
+    const slots = variables.filter(isOptimizerSlot).length;
+    const folded = slots ? `, ${slots} of them optimizer slots, folded into one line` : '';
+    $('#variables-summary').textContent = `Variables in the checkpoint: ${variables.length}${folded}`;
+    fillTags(store);
     renderSuggestions(store);
+    renderProblems(store);
+  }
+
+  /** A SavedModel's tag sets, as a choice of those its file has. */
+  function fillTags(store) {
+    const savedModel = store.graph && roleOf(store, store.graph) === 'savedModel';
+    const sets = savedModel ? tagSetsOf(store, store.graph).map((set) => set.join(',')) : [];
+    document.querySelectorAll('.tags-field').forEach((el) => (el.hidden = !savedModel));
+    const offered = sets.length ? sets : [store.tags];
+    if ([...ui.tags.options].map((o) => o.value).join('|') !== offered.join('|')) {
+      ui.tags.replaceChildren(...offered.map((set) => new Option(set || 'no tags', set)));
+    }
+    ui.tags.value = store.tags;
+    ui.tags.disabled = offered.length < 2;
+  }
+
+  /** The report's problems grouped by kind, one sentence each; every line behind "Show all". */
+  function renderProblems(store) {
     const noted = reportProblems(store);
-    ui.problems.replaceChildren(...problemItems(noted));
+    const groups = problemGroups(noted, neededCount(store), labels, choices(store));
+    ui.problems.replaceChildren(...groups.map((g) => hinted(g.text, g.control)));
+    $('#problems-list').replaceChildren(...problemItems(noted));
+    $('#problems-count').textContent = `${noted.length} problem lines`;
+    $('#problems-all').hidden = noted.length <= groups.length;
     $('#problems-box').hidden = noted.length === 0;
+  }
+
+  /** An item saying `text`, with a button to each control it names (or to `control`). */
+  function hinted(text, control) {
+    const li = item(text);
+    li.append(...controlLinks(text, control));
+    return li;
   }
 
   /** The report's problems (those of the outputs against the checkpoint), once there is a checkpoint. */
   const reportProblems = (store) => (store.prefix && currentReport(store)?.ok?.problems) || [];
+
+  const choices = (store) => ({ checkpoints: store.sorted.prefixes.length });
+
+  /** The variables the outputs need: those that freeze, and those the checkpoint lacks. */
+  function neededCount(store) {
+    const found = currentReport(store)?.ok;
+    if (!found) return 0;
+    const frozen = found.variables.filter((v) => v.will_freeze).length;
+    return frozen + reportProblems(store).filter((p) => p.kind === 'missing_variable').length;
+  }
 
   function renderSuggestions(store) {
     const suggestions = currentReport(store)?.ok?.suggested_outputs ?? [];
@@ -111,9 +162,25 @@ export function createView({ toggleOutput }) {
     ui.form.hidden = !currentReport(store)?.ok;
     // Set only when it differs, so the caret stays where the user left it.
     if (ui.outputs.value !== store.outputs) ui.outputs.value = store.outputs;
-    $('#tags-field').hidden = !store.graph || roleOf(store, store.graph) !== 'savedModel';
-    ui.freeze.disabled = store.freezing || !diagnosed || diagnosed.problems.length > 0;
+    // What the page already knows will stop the freeze, said beside the button.
+    const stop = diagnosed && blocker(diagnosed, reportProblems(store), neededCount(store), controlValues(controlRows), choices(store));
+    ui.freeze.disabled = store.freezing || !diagnosed || Boolean(stop);
+    ui.cancel.hidden = !store.freezing;
+    ui.reason.replaceChildren(...(stop && !store.freezing ? [stop.text, ...controlLinks(stop.text, stop.control)] : []));
+    renderOutcome(store);
     renderProgress(store);
+  }
+
+  /** Why the last freeze did not happen, under the Freeze button. */
+  function renderOutcome(store) {
+    const { failure } = store;
+    ui.outcome.hidden = !failure;
+    ui.outcome.className = failure ? `${failure.fault === 'cancelled' ? 'info' : 'error'} fault-${failure.fault ?? 'input'}` : '';
+    if (failure && ui.outcome.dataset.text !== failure.text) {
+      ui.outcome.dataset.text = failure.text;
+      ui.outcome.replaceChildren(Object.assign(document.createElement('p'), { textContent: failure.text }), ...controlLinks(failure.text));
+    }
+    if (!failure) delete ui.outcome.dataset.text;
   }
 
   function renderProgress(store) {
@@ -137,11 +204,12 @@ export function createView({ toggleOutput }) {
     if (!diagnosed) return;
     const stops = diagnosed.problems.map((p) => sentence(p.message));
     const found = currentReport(store)?.ok;
-    const noted = reportProblems(store).length;
+    const noted = problemGroups(reportProblems(store), neededCount(store), labels, choices(store)).length;
     if (stops.length) say(stops.join(' '), 'error');
     else if (found) {
-      const also = noted ? ` ${noted === 1 ? 'One problem is' : `${noted} problems are`} listed below them.` : '';
-      say(`Found ${found.summary.variables} variables.${also} Check the output nodes, then press Freeze.`);
+      const also = noted ? ` ${noted === 1 ? 'One problem is' : `${noted} problems are`} listed with the output nodes.` : '';
+      const next = ui.freeze.disabled ? 'Freeze waits for what is said beside it.' : 'Check the output nodes, then press Freeze.';
+      say(`Found ${found.summary.variables} variables.${also} ${next}`);
     } else say('');
     // The ignored files (the `checkpoint` state file, a fingerprint) are expected beside a model: not worth a mention.
     const { unknown } = store.sorted;
@@ -167,13 +235,49 @@ export function createView({ toggleOutput }) {
     $('#result-inputs').textContent = done.inputs.join(', ') || 'none';
     $('#result-outputs').textContent = done.outputs.join(', ');
     $('#frozen tbody').replaceChildren(...frozenRows(done.variables_frozen));
-    $('#frozen').hidden = done.variables_frozen.length === 0;
+    $('#frozen-count').textContent = `(${done.variables_frozen.length})`;
+    $('#frozen-box').hidden = done.variables_frozen.length === 0;
     ui.changes.replaceChildren(...done.changes.map((text) => item(text)));
     $('#changes-box').hidden = done.changes.length === 0;
-    ui.warnings.replaceChildren(...done.warnings.map((text) => item(sentence(text))));
-    // One box per flag, so a narrow page wraps between flags rather than inside them.
-    const args = done.command.split(/ (?=--)/).map((text) => Object.assign(document.createElement('span'), { textContent: text }));
-    ui.command.replaceChildren(...args.flatMap((span, i) => (i ? [' ', span] : [span])));
+    ui.warnings.replaceChildren(...done.warnings.map((text) => hinted(sentence(text))));
+    ui.commands.replaceChildren(...commandBlocks(outcome.commands));
+  }
+
+  /** The same freeze on the command line: TF's when it can, and ours, each with a Copy button. */
+  function commandBlocks({ tf, ours }) {
+    const block = (id, title, text) => {
+      const div = document.createElement('div');
+      div.className = 'command';
+      const p = Object.assign(document.createElement('p'), { id: `${id}-title` });
+      p.append(...title);
+      // One box per flag, so a narrow page wraps between flags rather than inside them.
+      const pre = Object.assign(document.createElement('pre'), { id, tabIndex: 0 });
+      pre.setAttribute('aria-labelledby', p.id);
+      const args = text.split(/ (?=--)/).map((arg) => Object.assign(document.createElement('span'), { textContent: arg }));
+      pre.append(...args.flatMap((span, i) => (i ? [' ', span] : [span])));
+      const copy = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Copy', className: 'copy' });
+      copy.id = `${id}-copy`;
+      copy.setAttribute('aria-describedby', p.id);
+      copy.addEventListener('click', () => copyText(copy, text));
+      div.append(p, pre, copy);
+      return div;
+    };
+    const code = (text) => Object.assign(document.createElement('code'), { textContent: text });
+    const blocks = [];
+    if (tf) blocks.push(block('tf-command', ['The same freeze with TensorFlow\'s ', code('freeze_graph'), ':'], tf));
+    const why = tf ? ' (it also writes the report)' : ' (it needs options TensorFlow\'s lacks)';
+    blocks.push(block('command', ['With tf-freeze\'s ', code('freeze_graph'), `${why}:`], ours));
+    return blocks;
+  }
+
+  async function copyText(button, text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = 'Copied';
+    } catch {
+      button.textContent = 'Select and copy it';
+    }
+    setTimeout(() => (button.textContent = 'Copy'), 2000);
   }
 
   /** The whole page. */
@@ -184,12 +288,17 @@ export function createView({ toggleOutput }) {
     renderStatus(store);
   }
 
+  let controlRows = [];
+
   /** Labels and defaults of the controls, from the core's option table. */
   function setUpControls(rows) {
+    controlRows = rows;
     for (const row of rows) {
+      labels[row.page.id] = row.page.label;
       $(`label[for="${row.page.id}"]`).textContent = row.page.label;
       const control = document.getElementById(row.page.id);
       if (row.kind === 'bool') control.checked = row.default === 'true';
+      else if (control.tagName === 'SELECT') control.replaceChildren(new Option(row.default, row.default));
       else control.value = row.default;
     }
   }
@@ -213,6 +322,7 @@ export function createView({ toggleOutput }) {
       renderStatus(store);
     },
     renderSuggestions,
+    renderForm,
     setUpControls,
     controlValues,
   };

@@ -1,15 +1,20 @@
 // The converter runs here, in a module Worker, so a large file never freezes
 // the page and a crash only ends this worker (the page starts a new one).
 // Messages in: {id, task, ...}; out: {id, result} | {id, error, fatal} | {id, progress}.
-import init, { crc32cUpdate, detectFiles, diagnose, freeze, inspect, inspectCheckpoint, isV1Checkpoint } from './pkg/tf_freeze.js';
+import init, {
+  crc32cCombine,
+  crc32cUpdate,
+  detectFiles,
+  diagnose,
+  freeze,
+  inspect,
+  inspectCheckpoint,
+  isV1Checkpoint,
+  modelName,
+  savedModelTagSets,
+} from './pkg/tf_freeze.js';
 
 const ready = init();
-
-// How often checksum progress is reported.
-const PROGRESS_BYTES = 4 * 1024 * 1024;
-// Bytes between two checked segments that are read and skipped rather than
-// opening another stream (a new stream costs about as much as reading this).
-const MAX_GAP = 4 * 1024 * 1024;
 
 self.onmessage = async ({ data }) => {
   const { id, task } = data;
@@ -30,7 +35,8 @@ self.onmessage = async ({ data }) => {
 };
 
 // The core reads the small files (graph, .index, V1 tables) and the few ranges
-// of .data it needs itself, from the File objects.
+// of .data it needs itself, from the File objects. The checksums of the rest
+// are checked by the page over several of these workers (checksums.js).
 const TASKS = {
   /** What the core makes of each file's first and last bytes and name: `{kind, prefix, ...}` each. */
   detect: ({ files }) => detectFiles(files),
@@ -47,21 +53,66 @@ const TASKS = {
   /** Whether a file of unknown name is a V1 checkpoint table. */
   sniff: ({ file }) => isV1Checkpoint(file),
 
+  /** The model's name for its downloads, from its files' paths (the core's `model_name`). */
+  modelName: ({ paths }) => modelName(paths),
+
+  /** The tag sets of a SavedModel's meta graphs. */
+  tagSets: ({ file }) => savedModelTagSets(file),
+
   /** Test hook, for scripts/bench_page.mjs only: the wasm instance's memory in bytes. */
   testHookWasmMemoryBytes: async () => (await ready).memory.buffer.byteLength,
 
-  async freeze({ request, verify: check }, progress) {
+  /**
+   * The frozen graph as a Blob, its report, and the shard segments whose
+   * checksums are still to check (`{shard, offset, len, crc32c, tensor}`).
+   */
+  async freeze({ request }) {
     const { graph, tables, prefix, shards, options, command } = request;
     const [segments, reportJson] = await freeze(graph, tables, prefix, shards, options, command);
     // Shard segments stay slices of the user's files: no weight is copied here.
     const parts = segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s)));
-    if (check) await verify(segments, shards, progress);
     return {
       blob: new Blob(parts, { type: 'application/octet-stream' }),
       report: JSON.parse(reportJson),
       reportJson,
+      checks: segments.filter((s) => !(s instanceof Uint8Array)),
     };
   },
+
+  /**
+   * The crc32c of each of `parts` (`{offset, len}`, in order, not
+   * overlapping) of `file`, read with one stream from `start` to `end`.
+   */
+  async checksum({ file, start, end, parts }) {
+    if (end > file.size) {
+      throw new Error(`${file.name}: too short (${file.size} bytes; the checkpoint needs bytes up to ${end})`);
+    }
+    const reader = file.slice(start, end).stream().getReader();
+    const crcs = [];
+    let [chunk, pos, next, crc] = [new Uint8Array(0), start, 0, 0];
+    while (next < parts.length) {
+      const p = parts[next];
+      if (pos === p.offset + p.len) {
+        crcs.push(crc >>> 0);
+        [next, crc] = [next + 1, 0];
+      } else if (chunk.length === 0) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`${file.name}: ended while it was being read`);
+        chunk = value;
+      } else {
+        // Before the part: bytes of tensors that are not frozen.
+        const skip = Math.min(chunk.length, Math.max(p.offset - pos, 0));
+        const take = Math.min(chunk.length - skip, p.offset + p.len - pos - skip);
+        if (take > 0) crc = crc32cUpdate(crc, chunk.subarray(skip, skip + take));
+        [chunk, pos] = [chunk.subarray(skip + take), pos + skip + take];
+      }
+    }
+    await reader.cancel();
+    return crcs;
+  },
+
+  /** Each list of `[crc, len]` pieces of one tensor, in order, as the crc of the whole. */
+  combine: ({ lists }) => lists.map((pieces) => pieces.reduce((crc, [piece, len]) => crc32cCombine(crc, piece, len), 0) >>> 0),
 };
 
 function shardSlice(shards, { shard, offset, len }) {
@@ -71,75 +122,4 @@ function shardSlice(shards, { shard, offset, len }) {
     throw new Error(`${file.name}: too short (${file.size} bytes; the checkpoint needs bytes up to ${offset + len})`);
   }
   return file.slice(offset, offset + len);
-}
-
-/**
- * Streams every shard segment through crc32c and compares it with the stored
- * one. Opening a stream on a file costs milliseconds, so segments lying close
- * together in a shard are read by one stream (see `readRuns`).
- */
-async function verify(all, shards, progress) {
-  const segments = all.filter((s) => !(s instanceof Uint8Array));
-  const total = segments.reduce((sum, s) => sum + s.len, 0);
-  const count = { done: 0, reported: 0 };
-  progress({ done: 0, total });
-  const counted = (bytes) => {
-    count.done += bytes;
-    if (count.done - count.reported < PROGRESS_BYTES) return;
-    count.reported = count.done;
-    progress({ done: count.done, total });
-  };
-  for (const run of readRuns(segments)) await verifyRun(shards, run, counted);
-  progress({ done: total, total });
-}
-
-/**
- * The segments in runs of one shard, in file order, each run read by one
- * stream: a segment starts a new run when it lies over MAX_GAP bytes after the
- * last one (or overlaps it: two nodes may hold the same tensor).
- */
-function readRuns(segments) {
-  const sorted = [...segments].sort((a, b) => a.shard - b.shard || a.offset - b.offset);
-  const runs = [];
-  for (const s of sorted) {
-    const last = runs.at(-1);
-    const joins = last && last.shard === s.shard && s.offset >= last.end && s.offset - last.end <= MAX_GAP;
-    if (joins) last.segments.push(s);
-    else runs.push({ shard: s.shard, start: s.offset, end: 0, segments: [s] });
-    runs.at(-1).end = s.offset + s.len;
-  }
-  return runs;
-}
-
-/** Checks the segments of one run with one stream, skipping the bytes between them. */
-async function verifyRun(shards, run, counted) {
-  const reader = shardSlice(shards, { shard: run.shard, offset: run.start, len: run.end - run.start }).stream().getReader();
-  let [chunk, pos, next, crc] = [new Uint8Array(0), run.start, 0, 0];
-  while (next < run.segments.length) {
-    const s = run.segments[next];
-    if (pos === s.offset + s.len) {
-      if (crc >>> 0 !== s.crc32c >>> 0) throw mismatch(shards, s, crc);
-      [next, crc] = [next + 1, 0];
-    } else if (chunk.length === 0) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`${shards[run.shard].name}: ended while it was being read`);
-      chunk = value;
-    } else {
-      // Before the segment: bytes of tensors that are not frozen.
-      const skip = Math.min(chunk.length, Math.max(s.offset - pos, 0));
-      const take = Math.min(chunk.length - skip, s.offset + s.len - pos - skip);
-      if (take > 0) crc = crc32cUpdate(crc, chunk.subarray(skip, skip + take));
-      [chunk, pos] = [chunk.subarray(skip + take), pos + skip + take];
-      counted(take);
-    }
-  }
-  await reader.cancel();
-}
-
-function mismatch(shards, s, crc) {
-  const hex = (n) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-  return new Error(
-    `${shards[s.shard].name}: checksum mismatch for ${s.tensor} (stored crc32c ${hex(s.crc32c)}, ` +
-      `computed ${hex(crc)}); the file is damaged or does not belong to this checkpoint`,
-  );
 }

@@ -61,12 +61,14 @@ pub(super) fn check_variables(
                     match initial {
                         // The freeze gives it its initializer's value.
                         Some(Initial::Constant { .. }) if options.initialize_missing => {}
-                        _ => problems.push(not_found_problem(
-                            &node.name,
-                            file,
-                            &not_found,
-                            initial.as_ref(),
-                        )),
+                        _ => {
+                            let mut found =
+                                not_found_problem(&node.name, file, &not_found, initial.as_ref());
+                            if matches!(initial, Some(Initial::Constant { .. })) {
+                                found.fix = Some("initialize_missing");
+                            }
+                            problems.push(found);
+                        }
                     }
                 }
                 continue;

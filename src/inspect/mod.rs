@@ -143,6 +143,9 @@ pub struct Problem {
     pub name: String,
     /// A sentence for people.
     pub message: String,
+    /// The option (its TF name) that would settle it, when one would.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<&'static str>,
 }
 
 /// Counts for the report's header.
@@ -260,6 +263,7 @@ fn problem(kind: ProblemKind, name: &str, message: String) -> Problem {
         kind,
         name: name.to_owned(),
         message,
+        fix: None,
     }
 }
 

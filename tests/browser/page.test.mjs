@@ -5,7 +5,7 @@
 // Needs `make web` first (www/dist) and /usr/bin/chromium; run with `npm test`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -70,10 +70,12 @@ test('"Try a sample" freezes to exactly what TensorFlow wrote', async (t) => {
   await waitReady(page);
   assert.equal(await page.inputValue('#outputs'), fixture('mlp_binary').args.output_node_names);
   assert.match(await page.locator('#graph-info').innerText(), /binary GraphDef, \d+ nodes/);
+  await page.click('#variables-box summary');
   assert.match(await page.locator('#variables').innerText(), /hidden1\/weights\s+float32\s+\[4,8\]\s+128 bytes\s+yes/);
   assert.match(await page.locator('#inputs').innerText(), /^x \(float32, \[\?,4\]\)$/);
   const { name, bytes } = await freezeAndDownload(page);
-  assert.equal(name, 'model.ckpt_frozen.pb');
+  // Files chosen one by one have no folder: the prefix without `.ckpt` names the model.
+  assert.equal(name, 'model_frozen.pb');
   assert.ok(bytes.equals(golden('mlp_binary')), 'the download differs from tf_frozen.pb');
   assert.match(await page.locator('#summary').innerText(), /^\d+ variables frozen, \d+ nodes kept/);
 });
@@ -90,11 +92,12 @@ for (const name of GOLDEN) {
     await waitReady(page);
     await page.fill('#outputs', args.output_node_names);
     await page.setChecked('#clear-devices', args.clear_devices);
-    await page.click('details summary');
+    await page.click('#more summary');
     await page.fill('#whitelist', args.variable_names_whitelist);
     await page.fill('#denylist', args.variable_names_denylist);
     await page.fill('#initializers', args.initializer_nodes);
-    if (args.input_saved_model_dir) await page.fill('#tags', args.saved_model_tags);
+    // The tag set is a choice of the file's sets; with one, it is chosen already.
+    if (args.input_saved_model_dir) assert.equal(await page.inputValue('#tags'), args.saved_model_tags);
     // Our own boolean options the fixture freezes with (initialize_missing ...).
     const { OPTIONS } = await import(pathToFileURL(join(DIST, 'options.js')));
     for (const row of OPTIONS.filter((r) => r.page && r.kind === 'bool' && !r.inTf && r.flag in args)) {
@@ -104,7 +107,8 @@ for (const name of GOLDEN) {
       await control.setChecked(args[row.flag] === true);
     }
     const { name: file, bytes } = await freezeAndDownload(page);
-    assert.equal(file, `${args.input_saved_model_dir ? 'saved_model' : args.input_checkpoint}_frozen.pb`);
+    // No folder (files chosen one by one), a generic prefix (`model.ckpt`, `variables`): `model`.
+    assert.equal(file, 'model_frozen.pb');
     assert.ok(bytes.equals(golden(name)), `the download differs from ${goldenPath(name)}`);
   });
 }
@@ -169,8 +173,8 @@ test('a damaged weight fails its checksum, unless checksums are off', async (t) 
   await page.setInputFiles('#files', files);
   await waitReady(page);
   await page.click('#freeze');
-  await page.locator('#status.error').waitFor();
-  assert.match(await status(page), /^model\.ckpt\.data-00000-of-00001: checksum mismatch for hidden1\/weights/);
+  await page.locator('#outcome.error').waitFor();
+  assert.match(await page.locator('#outcome').innerText(), /^model\.ckpt\.data-00000-of-00001: checksum mismatch for hidden1\/weights/);
   await page.uncheck('#verify');
   const { bytes } = await freezeAndDownload(page);
   assert.equal(bytes.length, golden('mlp_binary').length);
@@ -255,14 +259,17 @@ test('a V1 checkpoint freezes like the same values in V2', async (t) => {
   await waitReady(page);
   assert.match(await page.locator('#prefix-info').innerText(), /^7 tensors in a V1 checkpoint of 1 file$/);
   const { name, bytes } = await freezeAndDownload(page);
-  assert.equal(name, 'model.ckpt_frozen.pb');
+  assert.equal(name, 'model_frozen.pb');
   assert.ok(bytes.equals(golden('mlp_binary')), 'the download differs from tf_frozen.pb');
 });
 
-test('of several checkpoints the newest step is chosen, and names the download', async (t) => {
+test('of several checkpoints the newest step is chosen, and the folder names the download', async (t) => {
   const page = await openPage(t);
-  const dir = mkdtempSync(join(tmpdir(), 'tf-freeze-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const parent = mkdtempSync(join(tmpdir(), 'tf-freeze-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  // Where users keep a model: its own folder, then TF's `checkpoints`.
+  const dir = join(parent, 'char_lstm', 'checkpoints');
+  mkdirSync(dir, { recursive: true });
   const source = join(FIXTURES, 'mlp_binary');
   writeFileSync(join(dir, 'graph.pb'), readFileSync(join(source, 'graph.pb')));
   writeFileSync(join(dir, 'checkpoint'), 'model_checkpoint_path: "model.ckpt-1000"\n');
@@ -271,11 +278,11 @@ test('of several checkpoints the newest step is chosen, and names the download',
       writeFileSync(join(dir, prefix + suffix), readFileSync(join(source, `model.ckpt${suffix}`)));
     }
   }
-  await page.setInputFiles('#folder', dir);
+  await page.setInputFiles('#folder', join(parent, 'char_lstm'));
   await waitReady(page);
   assert.equal(await page.inputValue('#prefix-choice'), 'model.ckpt-1000');
   const { name, bytes } = await freezeAndDownload(page);
-  assert.equal(name, 'model.ckpt-1000_frozen.pb');
+  assert.equal(name, 'char_lstm_frozen.pb');
   assert.ok(bytes.equals(golden('mlp_binary')));
 });
 
@@ -293,6 +300,7 @@ test('after a drop the core report lists the variables and suggests probs first'
   const page = await openPage(t);
   await dropFiles(page, inputFiles(join(FIXTURES, 'mlp_binary')));
   await waitReady(page);
+  await page.click('#variables-box summary');
   const rows = await page.locator('#variables tbody tr').allInnerTexts();
   const names = ['global_step', 'hidden1/biases', 'hidden1/weights', 'hidden2/biases', 'hidden2/weights', 'logits/biases', 'logits/weights'];
   assert.deepEqual(rows.map((r) => r.split('\t')[0]), names);
@@ -317,7 +325,7 @@ test('after a drop the core report lists the variables and suggests probs first'
   assert.ok(bytes.equals(golden('mlp_binary')));
 });
 
-test('a checkpoint of another model gets its problems listed in sentences', async (t) => {
+test('a checkpoint of another model: one sentence, Freeze disabled with the reason, every line behind "Show all"', async (t) => {
   const page = await openPage(t);
   const other = join(FIXTURES, 'two_shards');
   await page.setInputFiles('#files', [
@@ -326,19 +334,81 @@ test('a checkpoint of another model gets its problems listed in sentences', asyn
   ]);
   await waitReady(page);
   await page.locator('#problems-box').waitFor({ state: 'visible' });
-  const problems = await page.locator('#problems li').allInnerTexts();
-  assert.equal(problems.length, 9, problems.join('\n'));
+  const sentence =
+    'None of the 6 variables the outputs need is in the checkpoint: the graph and checkpoint are from different models; ' +
+    'add the checkpoint this graph was saved with (“Choose files”).';
+  assert.deepEqual(await page.locator('#problems > li').evaluateAll((lis) => lis.map((li) => li.firstChild.textContent)), [sentence]);
+  assert.ok(await page.locator('#freeze').isDisabled());
+  assert.equal(await page.locator('#freeze-reason').evaluate((el) => el.firstChild.textContent), sentence);
+  assert.match(await status(page), /^Found 7 variables\. One problem is listed with the output nodes\./);
+  // The details, one line each, behind the disclosure.
+  assert.ok(await page.locator('#problems-list').isHidden());
+  await page.click('#problems-all summary');
+  const lines = await page.locator('#problems-list li').allInnerTexts();
+  assert.equal(lines.length, 9, lines.join('\n'));
   assert.equal(
-    problems[0],
+    lines[0],
     "The outputs need variable 'hidden1/weights' but the checkpoint has no key 'hidden1/weights'; " +
       'its initializer is random (TruncatedNormal), so only a checkpoint can give its value.',
   );
-  assert.match(problems.at(-1), /^The checkpoint holds 'shard1\/w' but no variable of the graph restores from it/);
-  assert.match(await status(page), /^Found 7 variables\. 9 problems are listed below them\./);
+  // The sentence's button leads to the control it names.
+  await page.locator('#freeze-reason button.fix').click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'choose');
+  await page.click('#variables-box summary');
   assert.deepEqual(
     (await page.locator('#variables tbody tr').allInnerTexts()).map((r) => r.split('\t').at(-1)),
     ['no', 'no', 'no'],
   );
+});
+
+test('a failed freeze puts its message under Freeze, in view, with the focus on it', async (t) => {
+  const page = await openPage(t);
+  await page.setViewportSize({ width: 1000, height: 700 });
+  await page.setInputFiles('#files', inputFiles(join(FIXTURES, 'cond_v1_resource')));
+  await waitReady(page);
+  await page.fill('#outputs', 'out_select');
+  await page.click('#cleanup summary');
+  await page.fill('#placeholder-to-const', 'pred');
+  await page.click('#freeze');
+  await page.locator('#outcome.error').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'outcome');
+  const box = await page.locator('#outcome').boundingBox();
+  const freeze = await page.locator('#freeze').boundingBox();
+  assert.ok(box.y >= 0 && box.y + box.height <= 700, `the message is out of view at y=${box.y}`);
+  assert.ok(box.y > freeze.y && box.y - freeze.y < 150, 'the message is not right under Freeze');
+  // The message names the control, and its button goes there.
+  await page.locator('#outcome button.fix').click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'placeholder-to-const');
+});
+
+test('the input-queue hint names the control that cuts it and opens its panel', async (t) => {
+  const page = await openPage(t);
+  const report = {
+    ok: {
+      problems: [{ kind: 'input_pipeline', name: 'batch', message: "the outputs read their input from 'batch' (QueueDequeueManyV2), not from a placeholder" }],
+      variables: [],
+    },
+  };
+  const items = await page.evaluate(async (report) => {
+    const { problemGroups } = await import('./report.js');
+    const { labels } = await import('./hints.js');
+    return problemGroups(report.ok.problems, 0, labels);
+  }, report);
+  assert.equal(items.length, 1);
+  assert.match(items[0].text, /“Cut input queue at placeholder”/);
+  assert.doesNotMatch(items[0].text, /strip/i);
+  assert.equal(items[0].control, 'input-placeholder');
+  // Its button opens the closed "Inference cleanup" panel and focuses the field.
+  await page.click('#sample');
+  await waitReady(page);
+  await page.evaluate(async () => {
+    const { controlLinks } = await import('./hints.js');
+    document.querySelector('#status').append(...controlLinks('x', 'input-placeholder'));
+  });
+  assert.equal(await page.locator('#cleanup').getAttribute('open'), null);
+  await page.locator('#status button.fix').click();
+  assert.notEqual(await page.locator('#cleanup').getAttribute('open'), null);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'input-placeholder');
 });
 
 test('replacing a placeholder by a constant changes the result, and the change is listed', async (t) => {
@@ -354,8 +424,8 @@ test('replacing a placeholder by a constant changes the result, and the change i
   await page.click('#cleanup summary');
   await page.fill('#placeholder-to-const', 'pred');
   await page.click('#freeze');
-  await page.locator('#status.error').waitFor();
-  assert.match(await status(page), /^“Replace placeholders by constants”: 'pred' is not name=value/);
+  await page.locator('#outcome.error').waitFor();
+  assert.match(await page.locator('#outcome').innerText(), /^“Replace placeholders by constants”: 'pred' is not name=value/);
 
   await page.fill('#placeholder-to-const', 'pred=true');
   const cleaned = await freezeAndDownload(page);
@@ -366,23 +436,27 @@ test('replacing a placeholder by a constant changes the result, and the change i
   assert.match(await page.locator('#command').innerText(), / --placeholder_to_const=pred=true /);
 });
 
-test('the freeze report shows the command line, and report.json parses', async (t) => {
+test("the freeze report shows TF's command and ours, and report.json parses", async (t) => {
   const page = await openPage(t);
   await page.click('#sample');
   await waitReady(page);
   await page.uncheck('#clear-devices');
   const { bytes } = await freezeAndDownload(page);
-  const command =
+  const tf =
     'freeze_graph --input_graph=graph.pb --input_binary=true --input_checkpoint=model.ckpt ' +
-    '--output_node_names=probs --output_graph=model.ckpt_frozen.pb --clear_devices=false --report=report.json';
-  assert.equal(await page.locator('#command').innerText(), command);
+    '--output_node_names=probs --output_graph=model_frozen.pb --clear_devices=false';
+  const ours = `${tf} --report=model_report.json`;
+  assert.equal(await page.locator('#tf-command').innerText(), tf);
+  assert.equal(await page.locator('#command').innerText(), ours);
+  assert.match(await page.locator('#command-title').innerText(), /^With tf-freeze's freeze_graph/);
+  await page.click('#frozen-box summary');
   assert.match(await page.locator('#frozen').innerText(), /hidden1\/weights\s+float32\s+\[4,8\]\s+128 bytes/);
   assert.equal(await page.locator('#result-outputs').innerText(), 'probs');
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-report')]);
-  assert.equal(download.suggestedFilename(), 'report.json');
+  assert.equal(download.suggestedFilename(), 'model_report.json');
   const report = JSON.parse(readFileSync(await download.path(), 'utf8'));
-  assert.equal(report.command, command);
+  assert.equal(report.command, ours);
   assert.deepEqual(report.outputs, ['probs']);
   assert.deepEqual(report.inputs, ['x']);
   assert.equal(report.output_bytes, bytes.length);
@@ -391,6 +465,18 @@ test('the freeze report shows the command line, and report.json parses', async (
     ['hidden1/biases', 'hidden1/weights', 'hidden2/biases', 'hidden2/weights', 'logits/biases', 'logits/weights'],
   );
   assert.equal(report.variables_frozen.find((v) => v.name === 'hidden1/weights').bytes, 128);
+});
+
+test("an option TF lacks leaves only tf-freeze's command", async (t) => {
+  const page = await openPage(t);
+  await page.click('#sample');
+  await waitReady(page);
+  await page.click('#cleanup summary');
+  await page.check('#strip-training');
+  await freezeAndDownload(page);
+  assert.equal(await page.locator('#tf-command').count(), 0);
+  assert.match(await page.locator('#command').innerText(), / --strip_training_nodes /);
+  assert.match(await page.locator('#command-title').innerText(), /needs options TensorFlow's lacks/);
 });
 
 test('the suggestions and the cleanup options work from the keyboard', async (t) => {
@@ -509,8 +595,8 @@ test("a core error's kind reaches the status", async (t) => {
   await page.click('#cleanup summary');
   await page.fill('#placeholder-to-const', 'pred');
   await page.click('#freeze');
-  await page.locator('#status.error.fault-usage').waitFor();
-  assert.match(await status(page), /^“Replace placeholders by constants”: 'pred' is not name=value/);
+  await page.locator('#outcome.error.fault-usage').waitFor();
+  assert.match(await page.locator('#outcome').innerText(), /^“Replace placeholders by constants”: 'pred' is not name=value/);
 });
 /** The resource_text inputs with `extra` (protobuf text) added to its graph. */
 function hostileGraph(t, extra) {
@@ -552,8 +638,9 @@ test('hostile graphs get one sentence each, and the worker survives them', async
     await waitReady(page);
     await page.fill('#outputs', output);
     await page.click('#freeze');
-    await page.locator('#status.error').waitFor();
-    assert.match(await status(page), expected);
+    // A failed freeze says why right under the Freeze button.
+    await page.locator('#outcome.error').waitFor();
+    assert.match(await page.locator('#outcome').innerText(), expected);
   };
   await freezeRefused(callChain(3000), 'chain', /function 'chain_100' is called through more than 100 nested function calls/);
   await freezeRefused('node { name: "out" op: "NoOp" }\n', 'out', /^out: two nodes have this name/);
@@ -562,4 +649,22 @@ test('hostile graphs get one sentence each, and the worker survives them', async
   await waitReady(page);
   const { bytes } = await freezeAndDownload(page);
   assert.ok(bytes.equals(golden('mlp_binary')));
+});
+
+test('a partial checkpoint: Freeze waits for "Initialize missing variables", then freezes what TF verified', async (t) => {
+  const page = await openPage(t);
+  await page.setInputFiles('#files', inputFiles(join(FIXTURES, 'partial_checkpoint')));
+  await waitReady(page);
+  await page.fill('#outputs', 'generator/out');
+  await page.locator('#outputs').blur();
+  await page.waitForFunction(() => document.querySelector('#freeze').disabled);
+  const reason = await page.locator('#freeze-reason').innerText();
+  assert.match(reason, /^2 variables of the \d+ the outputs need are not in the checkpoint \('generator\/bn\/moving_mean' and 'generator\/bn\/moving_variance'\), but their initializers are constants: “Initialize missing variables from their initializers” freezes them/, reason);
+  // The sentence's button opens the panel and focuses the control that fixes it.
+  await page.locator('#freeze-reason button.fix').first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'initialize-missing');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => !document.querySelector('#freeze').disabled);
+  const { bytes } = await freezeAndDownload(page);
+  assert.ok(bytes.equals(golden('partial_checkpoint')), 'the download differs from the TF-verified expected_frozen.pb');
 });

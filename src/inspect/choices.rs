@@ -60,17 +60,32 @@ pub(super) fn grouped_order(groups: &[Vec<usize>], ranked: &[Candidate]) -> Vec<
     order
 }
 
-/// The nodes of the first choice, for the problems and inputs when the user
-/// chose none; with no choice that would freeze, the best candidate.
-pub(super) fn first_choice(groups: &[Vec<usize>], ranked: &[Candidate]) -> Vec<usize> {
-    match groups.first() {
-        Some(group) => group
-            .iter()
-            .filter_map(|&k| ranked.get(k))
-            .map(|c| c.node)
-            .collect(),
-        None => ranked.first().map(|c| c.node).into_iter().collect(),
+/// The outputs the problems and inputs are checked for when the user chose
+/// none: the first choice, and every other plain output that nothing
+/// consumes and no sign speaks against; with no choice that would freeze,
+/// the best candidate.
+pub(super) fn default_outputs(
+    ix: &GraphIndex<'_>,
+    groups: &[Vec<usize>],
+    ranked: &[Candidate],
+) -> Vec<usize> {
+    let Some(first) = groups.first() else {
+        return ranked.first().map(|c| c.node).into_iter().collect();
+    };
+    let mut nodes: Vec<usize> = first
+        .iter()
+        .filter_map(|&k| ranked.get(k))
+        .map(|c| c.node)
+        .collect();
+    for c in ranked
+        .iter()
+        .filter(|c| c.tier == Tier::Output && c.is_plain_sink(ix))
+    {
+        if !nodes.contains(&c.node) {
+            nodes.push(c.node);
+        }
     }
+    nodes
 }
 
 /// Caps how many forms one choice offers: logits, probabilities, a class index.

@@ -6,7 +6,9 @@
 //! Each fact is one bit per node, found by a walk over the data edges, so a
 //! graph of a million nodes costs a few megabytes here.
 
-use crate::graph::ops::{is_pipeline_source, is_placeholder, is_variable, SHAPE_OPS};
+use crate::graph::ops::{
+    is_pipeline_source, is_placeholder, is_variable, FUNCTION_CALL_OPS, SHAPE_OPS,
+};
 
 use super::flags::Flags;
 use super::graph_index::GraphIndex;
@@ -52,17 +54,32 @@ impl Flow {
         let feeds = |i: usize| is_placeholder(ix.op(i)) || is_pipeline_source(ix.op(i));
         let from_variables = forward(ix, flags, sources(is_variable));
         let from_feeds = forward(ix, flags, (0..n).filter(|&i| feeds(i)));
+        // A function call or loop reading a variable weighs its inputs in
+        // its body, where this index does not look.
+        let applies_weights = |op: &str| {
+            WEIGHTED_OPS.contains(&op)
+                || FUNCTION_CALL_OPS.contains(&op)
+                || matches!(
+                    op,
+                    "While" | "StatelessWhile" | "If" | "StatelessIf" | "Case"
+                )
+        };
         let weighted: Vec<bool> = (0..n)
             .map(|i| {
-                WEIGHTED_OPS.contains(&ix.op(i))
+                applies_weights(ix.op(i))
                     && inputs(ix, i)
                         .iter()
                         .any(|&p| from_variables[p] && !from_feeds[p])
             })
             .collect();
         let reaches_weight = backward(ix, flags, &weighted);
+        // Without a single fed value meeting a weight there is no model to
+        // tell labels from (a graph of only function calls, say).
+        let model_seen = (0..n).any(|i| feeds(i) && reaches_weight[i]);
         let label: Vec<bool> = (0..n)
-            .map(|i| is_placeholder(ix.op(i)) && !reaches_weight[i] && !flags.left_out[i])
+            .map(|i| {
+                model_seen && is_placeholder(ix.op(i)) && !reaches_weight[i] && !flags.left_out[i]
+            })
             .collect();
         let from_labels = forward(ix, flags, (0..n).filter(|&i| label[i]));
         let from_inputs = forward(ix, flags, (0..n).filter(|&i| feeds(i) && !label[i]));

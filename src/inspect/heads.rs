@@ -77,12 +77,14 @@ const TRAINING_SCOPES: [&str; 6] = [
 /// How strongly each sign counts; a head op and a given name weigh most.
 const HEAD_OP: i32 = 30;
 const GIVEN_NAME: i32 = 15;
+const NAMED_IDENTITY: i32 = 25;
 const OUTPUT_WORD: i32 = 20;
 const LAYER_END: i32 = 10;
 const SERVING_SCOPE: i32 = 10;
 const TRAINING_SCOPE: i32 = -25;
 const FEEDS_LOSS: i32 = 20;
-const SINK: i32 = 10;
+// What nothing else reads is what the last line of a model computes.
+const SINK: i32 = 30;
 const FEEDS_NETWORK: i32 = 15;
 const SCALAR: i32 = -20;
 
@@ -127,6 +129,10 @@ pub(super) fn score(ix: &GraphIndex<'_>, i: usize, place: Place) -> (i32, Vec<&'
     let last = node.name.rsplit('/').next().unwrap_or_default();
     if is_given_name(last, op) {
         add(GIVEN_NAME, "a name someone gave it");
+        // `tf.identity(x, name=...)`: naming a value is all it does.
+        if op == "Identity" {
+            add(NAMED_IDENTITY, "");
+        }
     }
     let lower = node.name.to_lowercase();
     if OUTPUT_WORDS.iter().any(|w| lower.contains(w)) {
@@ -264,4 +270,18 @@ pub(super) fn is_head_op(op: &str) -> bool {
 /// The first name component of a node in a scope, `None` at the top level.
 pub(super) fn root_scope<'g>(ix: &GraphIndex<'g>, i: usize) -> Option<&'g str> {
     ix.node(i)?.name.split_once('/').map(|(root, _)| root)
+}
+
+/// An op that ends a layer (logits, a regression's value).
+pub(super) fn is_layer_end(op: &str) -> bool {
+    LAYER_END_OPS.contains(&op)
+}
+
+/// In the scope of a network that only trains another (a target copy, a
+/// critic, a discriminator).
+pub(super) fn in_training_scope(name: &str) -> bool {
+    name.split('/')
+        .rev()
+        .skip(1)
+        .any(|s| TRAINING_SCOPES.contains(&strip_number(s)))
 }

@@ -222,7 +222,7 @@ pub fn inspect(
                 }
             })
             .collect(),
-        None => choices::first_choice(&groups, &ranked),
+        None => choices::default_outputs(&ix, &groups, &ranked),
     };
     let needed = ix.needs(&chosen);
     let inputs = graph_inputs(&ix, &flags, &op_defs, &needed, chosen.is_empty());

@@ -31,6 +31,7 @@ pub(super) struct Candidate {
     why: String,
     needs: Needs,
     score: i32,
+    place: Place,
 }
 
 /// What a candidate computes from.
@@ -211,6 +212,7 @@ fn candidate(
         why,
         needs,
         score,
+        place,
     }
 }
 
@@ -303,7 +305,10 @@ fn head_forms(ix: &GraphIndex<'_>, ev: &Evidence<'_>, head: usize) -> Vec<(usize
                 let op = ix.op(c);
                 let form = heads::is_head_op(op)
                     || (after_head && (heads::follows_head(op) || scales(ix, ev.flow, c)));
-                let same_network = heads::root_scope(ix, c) == heads::root_scope(ix, head);
+                let same_network = match (heads::root_scope(ix, c), heads::root_scope(ix, head)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
                 let name = ix.node(c).map_or("", |n| n.name.as_str());
                 if form
                     && same_network
@@ -323,7 +328,9 @@ fn head_forms(ix: &GraphIndex<'_>, ev: &Evidence<'_>, head: usize) -> Vec<(usize
         let Some(&input) = ix.data_inputs.get(node).and_then(|d| d.first()) else {
             break;
         };
-        if !ev.flow.forward_value(input) || found.iter().any(|(f, _)| *f == input) {
+        let op = ix.op(input);
+        let form = heads::is_head_op(op) || heads::is_layer_end(op);
+        if !form || !ev.flow.forward_value(input) || found.iter().any(|(f, _)| *f == input) {
             break;
         }
         found.push((input, format!("what '{name}' is computed from")));
@@ -546,6 +553,13 @@ fn through_reshapes(ix: &GraphIndex<'_>, flags: &Flags, mut node: usize) -> usiz
 }
 
 impl Candidate {
+    /// Nothing consumes it, and no sign (a target network's scope, a
+    /// scalar) speaks against it.
+    pub(super) fn is_plain_sink(&self, ix: &GraphIndex<'_>) -> bool {
+        let name = ix.node(self.node).map_or("", |n| n.name.as_str());
+        self.place == Place::Sink && self.score > 0 && !heads::in_training_scope(name)
+    }
+
     /// Why it is suggested, without what it reads.
     pub(super) fn reason(&self) -> &str {
         &self.why

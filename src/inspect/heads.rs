@@ -210,9 +210,9 @@ fn ends_scope(ix: &GraphIndex<'_>, i: usize) -> bool {
             .map_or("", |(s, _)| s)
     };
     let own = scope(i);
-    ix.data_consumers.get(i).map_or(true, |cs| {
-        cs.iter().all(|&c| scope(c) != own || own.is_empty())
-    })
+    ix.data_consumers
+        .get(i)
+        .is_none_or(|cs| cs.iter().all(|&c| scope(c) != own || own.is_empty()))
 }
 
 /// Ops a head passes through to its other forms (logits to probabilities to

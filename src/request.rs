@@ -274,6 +274,13 @@ fn signature_first(loaded: &LoadedGraph, report: &mut Report) {
         suggestion.reason = format!("the output of signature '{signature}'");
         report.suggested_outputs.insert(0, suggestion);
     }
+    report.output_choices.insert(
+        0,
+        inspect::OutputChoice {
+            names,
+            reason: format!("the outputs of signature '{signature}'"),
+        },
+    );
 }
 
 /// The graph the request names, with the saver of `--input_saver` in place
@@ -362,8 +369,31 @@ fn output_names(
                     listed.join("; ")
                 ));
             }
+            message.push_str(&best_choices(loaded, options));
             Err(Error::Usage(message))
         }
+    }
+}
+
+/// How many whole choices the refusal lists.
+const LISTED_CHOICES: usize = 3;
+
+/// The refusal's hint: the report's best choices and the flag to re-run with.
+fn best_choices(loaded: &LoadedGraph, options: &Options) -> String {
+    let report = inspect::inspect(loaded, None, None, options);
+    let choices: Vec<String> = report
+        .output_choices
+        .iter()
+        .take(LISTED_CHOICES)
+        .map(|c| format!("{} ({})", c.names.join(","), c.reason))
+        .collect();
+    match report.output_choices.first() {
+        Some(best) => format!(
+            " Likely outputs, best first: {}. Re-run with --output_node_names={}",
+            choices.join("; "),
+            best.names.join(",")
+        ),
+        None => String::new(),
     }
 }
 

@@ -384,9 +384,10 @@ fn suggestions_carry_python_dtypes_and_shapes() {
     );
     assert_eq!(probs.shape.as_deref(), Some(&[-1, 3][..]));
     assert!(
-        probs
-            .reason
-            .starts_with("nothing consumes it; reads 'x', 'training', 8 variables"),
+        probs.reason.contains("a head op")
+            && probs
+                .reason
+                .ends_with("nothing consumes it; reads 'x', 'training', 8 variables"),
         "{}",
         probs.reason
     );
@@ -595,4 +596,65 @@ fn graphs_frozen_by_tensorflow_type_check() {
         // TF keeps the variables it was told to keep; those feed no Const.
         assert_problems_as_tf(&name, &problems);
     }
+}
+
+/// The first whole choice of each head fixture: the outputs a person would
+/// freeze, with none of the losses, metrics or training networks.
+#[test]
+fn head_fixtures_pre_fill_their_outputs() {
+    for (name, first) in [
+        ("heads_gan", "generator/Tanh"),
+        ("heads_regression", "pred"),
+        ("heads_classifier", "Softmax"),
+        ("heads_dqn", "eval_net/l2/add"),
+        ("heads_estimator", "softmax_tensor"),
+    ] {
+        let report = report(name);
+        let choice = report.output_choices.first().expect("a choice");
+        assert_eq!(
+            choice.names.first().map(String::as_str),
+            Some(first),
+            "{name}"
+        );
+        for wanted in outputs_of(name) {
+            assert!(choice.names.contains(&wanted), "{name}: {choice:?}");
+        }
+        assert!(
+            choice
+                .names
+                .iter()
+                .all(|n| !n.contains("loss") && !n.starts_with("target_net")),
+            "{name}: {choice:?}"
+        );
+    }
+}
+
+/// The classifier's labels reach only the loss and the accuracy: the
+/// ArgMax of the Softmax is offered with it, the labels' own ArgMax is not.
+#[test]
+fn labels_are_told_by_where_they_flow() {
+    let report = report("heads_classifier");
+    let names = report.suggested_names();
+    assert_eq!(
+        names.get(..2),
+        Some(&["Softmax", "ArgMax"][..]),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"ArgMax_1"), "{names:?}");
+    let inputs: Vec<&str> = report.inputs.iter().map(|i| i.name.as_str()).collect();
+    assert!(!inputs.contains(&"Placeholder_1"), "{inputs:?}");
+}
+
+/// Estimator metrics keep local variables no checkpoint holds: what needs
+/// them is never offered as a choice.
+#[test]
+fn outputs_needing_missing_variables_are_not_choices() {
+    let report = report("heads_estimator");
+    for choice in &report.output_choices {
+        assert!(
+            choice.names.iter().all(|n| !n.starts_with("accuracy")),
+            "{choice:?}"
+        );
+    }
+    assert!(report.signatures.is_empty());
 }

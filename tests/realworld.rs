@@ -269,3 +269,79 @@ fn checks_catch_broken_graphs() {
     );
     assert_eq!(zlib_crc32(b"123456789"), 0xCBF4_3926);
 }
+
+/// The report on a record's checkpoint, as `--inspect` prints it.
+fn inspect(root: &Path, record: &Value) -> Value {
+    let folder = root.join(text(record, "folder"));
+    let run = Command::new(env!("CARGO_BIN_EXE_freeze_graph"))
+        .arg("--inspect")
+        .arg(format!(
+            "--input_meta_graph={}",
+            folder.join(text(record, "meta")).display()
+        ))
+        .arg("--input_binary=true")
+        .arg(format!(
+            "--input_checkpoint={}",
+            folder.join(text(record, "prefix")).display()
+        ))
+        .output()
+        .expect("runs freeze_graph --inspect");
+    serde_json::from_slice(&run.stdout).expect("the report is JSON")
+}
+
+/// Each record's `real_outputs` are what the repository's own inference code
+/// fetches (its `source` names the file and line, or says it could not be
+/// confirmed). They must be among the first (outputs + 2) suggestions, and
+/// the choice the page pre-fills must hold no loss or metric.
+#[test]
+fn suggests_the_real_outputs() {
+    let Some(root) = realworld() else { return };
+    let mut failures = Vec::new();
+    for (name, record) in records() {
+        let Some(real) = record["real_outputs"].as_array() else {
+            continue;
+        };
+        assert!(record["source"].is_string(), "{name}: no source");
+        let report = inspect(&root, &record);
+        let suggested: Vec<&str> = report["suggested_outputs"]
+            .as_array()
+            .expect("suggested_outputs")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        let top = suggested
+            .get(..(real.len() + 2).min(suggested.len()))
+            .unwrap_or_default();
+        for output in real.iter().filter_map(Value::as_str) {
+            if !top.contains(&output) {
+                failures.push(format!("{name}: '{output}' not in the top {top:?}"));
+            }
+        }
+        let losses: Vec<&str> = report["suggested_outputs"]
+            .as_array()
+            .expect("suggested_outputs")
+            .iter()
+            .filter(|s| {
+                s["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("loss or metric ("))
+            })
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        let prefilled: Vec<&str> = report["output_choices"][0]["names"]
+            .as_array()
+            .expect("a first choice")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for name_ in &prefilled {
+            if losses.contains(name_) || name_.to_lowercase().contains("loss") {
+                failures.push(format!(
+                    "{name}: the page would pre-fill the loss '{name_}'"
+                ));
+            }
+        }
+        println!("{name}: real {real:?}, pre-filled {prefilled:?}");
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}

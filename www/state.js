@@ -123,14 +123,18 @@ export function choosePrefix(store, prefix) {
   store.failure = null;
 }
 
-/** After the choice changed: a new graph gets its best suggestion (or the preset) as outputs. */
+/**
+ * After the choice changed: a new graph gets its best whole choice (one model
+ * head's names, or a signature's outputs; or the preset) as outputs. The
+ * report only offers choices that would freeze, so with none the field stays empty.
+ */
 export function prefillOutputs(store) {
   // What a freeze under way says stays until it ends.
   if (!store.freezing) store.notice = null;
   if (store.graph === store.outputsGraph) return;
   store.outputsGraph = store.graph;
-  const best = store.graph && store.reports.graphs.get(store.graph)?.ok?.suggested_outputs[0]?.name;
-  store.outputs = store.presetOutputs ?? best ?? '';
+  const best = store.graph && store.reports.graphs.get(store.graph)?.ok?.output_choices?.[0]?.names;
+  store.outputs = store.presetOutputs ?? best?.join(',') ?? '';
   store.presetOutputs = null;
 }
 

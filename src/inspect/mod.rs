@@ -9,9 +9,13 @@
 //! cross-entropy loss reads; losses and metrics; control-flow leftovers.
 
 mod checkpoint;
+mod choices;
 mod flags;
+mod flow;
 mod graph_index;
+mod heads;
 mod rank;
+mod signatures;
 
 use std::collections::HashMap;
 
@@ -30,15 +34,24 @@ use crate::proto::{GraphDef, NodeDef, OpDef, OpList};
 use crate::variables;
 
 use checkpoint::{check_variables, checkpoint_variables};
+pub use choices::OutputChoice;
 use flags::Flags;
+use flow::Flow;
 use graph_index::GraphIndex;
-use rank::{rank, suggestion, top_choices};
+use rank::{rank, suggestion, Evidence};
+pub use signatures::{Signature, SignatureTensor};
 
 /// The whole report; [`Report::to_json`] writes it for the CLI and the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// Likely outputs, best first.
+    /// Likely outputs, one node each, best first; the forms of the best
+    /// head come first.
     pub suggested_outputs: Vec<SuggestedOutput>,
+    /// Whole choices of `output_node_names` (the forms of one model head, or
+    /// a signature's outputs), best first; only outputs that would freeze.
+    pub output_choices: Vec<OutputChoice>,
+    /// The signatures the graph file carries, `serving_default` first.
+    pub signatures: Vec<Signature>,
     /// The placeholders the chosen (or suggested) outputs need.
     pub inputs: Vec<GraphInput>,
     /// Every full tensor of the checkpoint, in key order.
@@ -173,14 +186,34 @@ pub fn inspect(
     let op_list = graph.stripped_op_list();
     let ix = GraphIndex::new(g);
     let flags = Flags::new(&ix);
-    let ranked = rank(&ix, &flags);
+    let flow = Flow::new(&ix, &flags);
+    let mut problems = Vec::new();
+    let mut sources = match saver::sources(g, graph.saver_def.as_ref()) {
+        Ok(found) => found,
+        Err(err) => {
+            problems.push(problem(ProblemKind::Saver, "saver", err.to_string()));
+            HashMap::new()
+        }
+    };
+    if let (Some(checkpoint), true) = (checkpoint, options.use_moving_averages) {
+        variables::use_shadows(g, checkpoint, &mut sources);
+    }
+    let missing = missing_variables(&ix, checkpoint, &sources);
+    let evidence = Evidence {
+        flags: &flags,
+        flow: &flow,
+        missing: &missing,
+    };
+    let ranked = rank(&ix, &evidence);
+    let groups = choices::head_groups(&ix, &flow, &ranked);
     let op_defs = op_defs(op_list);
-    let suggested_outputs: Vec<SuggestedOutput> = ranked
-        .iter()
+    let suggested_outputs: Vec<SuggestedOutput> = choices::grouped_order(&groups, &ranked)
+        .into_iter()
+        .filter_map(|k| ranked.get(k))
         .filter_map(|c| suggestion(&ix, &op_defs, c))
         .collect();
+    let output_choices = choices::output_choices(&ix, &groups, &ranked);
 
-    let mut problems = Vec::new();
     let chosen: Vec<usize> = match outputs {
         Some(given) => given
             .iter()
@@ -192,23 +225,13 @@ pub fn inspect(
                 }
             })
             .collect(),
-        None => top_choices(&ranked),
+        None => choices::default_outputs(&ix, &groups, &ranked),
     };
     let needed = ix.needs(&chosen);
     let inputs = graph_inputs(&ix, &flags, &op_defs, &needed, chosen.is_empty());
 
-    let mut sources = match saver::sources(g, graph.saver_def.as_ref()) {
-        Ok(found) => found,
-        Err(err) => {
-            problems.push(problem(ProblemKind::Saver, "saver", err.to_string()));
-            HashMap::new()
-        }
-    };
     let mut variables = Vec::new();
     if let Some(checkpoint) = checkpoint {
-        if options.use_moving_averages {
-            variables::use_shadows(g, checkpoint, &mut sources);
-        }
         let used = check_variables(
             g,
             &ix,
@@ -246,6 +269,8 @@ pub fn inspect(
 
     Report {
         suggested_outputs,
+        output_choices,
+        signatures: signatures::signatures(graph.meta_graph.as_ref()),
         inputs,
         variables,
         problems,
@@ -256,6 +281,22 @@ pub fn inspect(
             checkpoint_bytes: checkpoint.map_or(0, Checkpoint::total_bytes),
         },
     }
+}
+
+/// Variable nodes the checkpoint has no value for, by the freeze's own
+/// lookup; all false without a checkpoint.
+fn missing_variables(
+    ix: &GraphIndex<'_>,
+    checkpoint: Option<&Checkpoint>,
+    sources: &HashMap<String, crate::graph::saver::Source>,
+) -> Vec<bool> {
+    let Some(checkpoint) = checkpoint else {
+        return vec![false; ix.nodes.len()];
+    };
+    ix.nodes
+        .iter()
+        .map(|n| is_variable(&n.op) && variables::locate(checkpoint, sources, n, false).is_err())
+        .collect()
 }
 
 fn problem(kind: ProblemKind, name: &str, message: String) -> Problem {

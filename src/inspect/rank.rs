@@ -11,22 +11,27 @@ use crate::graph::ops::{
 use crate::proto::{NodeDef, OpDef};
 
 use super::flags::{is_bookkeeping, strip_number, Flags, LOSS_WORDS};
+use super::flow::Flow;
 use super::graph_index::GraphIndex;
+use super::heads::{self, Place};
 use super::SuggestedOutput;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Tier {
+pub(super) enum Tier {
     Output,
-    FeedsLoss,
+    /// An output that needs a variable the checkpoint lacks.
+    Unfreezable,
     LossOrMetric,
     Leftover,
 }
 
 pub(super) struct Candidate {
-    node: usize,
-    tier: Tier,
+    pub(super) node: usize,
+    pub(super) tier: Tier,
     why: String,
     needs: Needs,
+    score: i32,
+    place: Place,
 }
 
 /// What a candidate computes from.
@@ -34,14 +39,27 @@ pub(super) struct Candidate {
 struct Needs {
     nodes: usize,
     variables: usize,
+    /// Variables the checkpoint has no value for.
+    missing: usize,
     placeholders: Vec<usize>,
     loss_op: bool,
     reduction: bool,
     label: bool,
 }
 
-fn needs_of(ix: &GraphIndex<'_>, node: usize) -> Needs {
-    let mut needs = Needs::default();
+/// What the ranking reads besides the graph.
+pub(super) struct Evidence<'a> {
+    pub(super) flags: &'a Flags,
+    pub(super) flow: &'a Flow,
+    /// Variable nodes the checkpoint has no value for (empty: no checkpoint).
+    pub(super) missing: &'a [bool],
+}
+
+fn needs_of(ix: &GraphIndex<'_>, ev: &Evidence<'_>, node: usize) -> Needs {
+    let mut needs = Needs {
+        label: ev.flow.from_labels.get(node).copied().unwrap_or(false),
+        ..Needs::default()
+    };
     let kept = ix.needs(&[node]);
     for (i, _) in kept.iter().enumerate().filter(|(_, &k)| k) {
         needs.nodes += 1;
@@ -49,9 +67,9 @@ fn needs_of(ix: &GraphIndex<'_>, node: usize) -> Needs {
         let op = n.op.as_str();
         if VARIABLE_OPS.contains(&op) {
             needs.variables += 1;
+            needs.missing += usize::from(ev.missing.get(i).copied().unwrap_or(false));
         } else if PLACEHOLDER_OPS.contains(&op) {
             needs.placeholders.push(i);
-            needs.label |= is_label_name(&n.name);
         }
         needs.loss_op |= XENT_OPS.contains(&op) || op == "L2Loss";
         needs.reduction |= i != node && REDUCTION_OPS.contains(&op);
@@ -59,21 +77,16 @@ fn needs_of(ix: &GraphIndex<'_>, node: usize) -> Needs {
     needs
 }
 
-fn is_label_name(name: &str) -> bool {
-    let last = name.rsplit('/').next().unwrap_or(name).to_lowercase();
-    last.contains("label")
-        || matches!(
-            last.as_str(),
-            "y_" | "y_true" | "target" | "targets" | "ground_truth" | "gt"
-        )
-}
-
 fn has_loss_name(name: &str) -> bool {
     let lower = name.to_lowercase();
     LOSS_WORDS.iter().any(|w| lower.contains(w))
 }
 
-pub(super) fn rank(ix: &GraphIndex<'_>, flags: &Flags) -> Vec<Candidate> {
+/// Bounds the extra candidates on huge graphs: a model has a few heads.
+const MAX_SEEDS: usize = 64;
+
+pub(super) fn rank(ix: &GraphIndex<'_>, ev: &Evidence<'_>) -> Vec<Candidate> {
+    let flags = ev.flags;
     let eligible = |i: usize| {
         !flags.left_out[i]
             && flags.value[i]
@@ -90,8 +103,13 @@ pub(super) fn rank(ix: &GraphIndex<'_>, flags: &Flags) -> Vec<Candidate> {
         .iter()
         .any(|n| VARIABLE_OPS.contains(&n.op.as_str()));
     let mut found: Vec<Candidate> = Vec::new();
+    let mut loss_roots: Vec<usize> = Vec::new();
     for i in (0..ix.nodes.len()).filter(|&i| eligible(i)) {
         let consumers = ix.consumers.get(i).map_or(&[][..], Vec::as_slice);
+        let differentiated = consumers.iter().any(|&c| {
+            ix.node(c)
+                .is_some_and(|n| n.name.split('/').any(|s| strip_number(s) == "gradients"))
+        });
         if consumers.iter().any(|&c| !flags.left_out[c]) {
             continue;
         }
@@ -104,52 +122,256 @@ pub(super) fn rank(ix: &GraphIndex<'_>, flags: &Flags) -> Vec<Candidate> {
         } else {
             "only training, saving or summary nodes consume it"
         };
-        let differentiated = consumers.iter().any(|&c| {
-            ix.node(c)
-                .is_some_and(|n| n.name.split('/').any(|s| strip_number(s) == "gradients"))
-        });
-        let needs = needs_of(ix, i);
+        let needs = needs_of(ix, ev, i);
         let (mut tier, mut why) = classify(ix, i, &needs, differentiated, why);
         if tier == Tier::Output && needs.variables == 0 && graph_has_variables {
             tier = Tier::Leftover;
             why.push_str(", but reads no variable: there is nothing to freeze");
         }
-        found.push(Candidate {
-            node: i,
-            tier,
-            why,
-            needs,
-        });
+        if tier == Tier::LossOrMetric {
+            loss_roots.push(i);
+        }
+        found.push(candidate(ix, i, tier, why, needs, Place::Sink));
     }
     let no_plain_output = !found.iter().any(|c| c.tier == Tier::Output);
-    let mut feeding = loss_inputs(ix, flags, no_plain_output);
+    let mut seeds = loss_inputs(ix, flags, no_plain_output);
     for loss in found.iter().filter(|c| c.needs.label).map(|c| c.node) {
-        feeding.extend(label_free_inputs(ix, flags, loss));
+        seeds.extend(label_free_inputs(ix, ev, loss));
     }
-    for (node, why) in feeding {
+    seeds.extend(frontier(ix, ev, &loss_roots));
+    let mut seeded = 0;
+    for (node, why, place) in seeds.into_iter().chain(network_outputs(ix, ev)) {
+        if seeded >= MAX_SEEDS {
+            break;
+        }
         if eligible(node) && !found.iter().any(|c| c.node == node) {
-            let needs = needs_of(ix, node);
+            let needs = needs_of(ix, ev, node);
             let name = ix.node(node).map_or("", |n| n.name.as_str());
             if needs.variables == 0 || needs.label || needs.loss_op || has_loss_name(name) {
                 continue;
             }
-            found.push(Candidate {
+            seeded += 1;
+            found.push(candidate(ix, node, Tier::Output, why, needs, place));
+        }
+    }
+    let heads: Vec<usize> = found
+        .iter()
+        .filter(|c| c.tier == Tier::Output)
+        .map(|c| c.node)
+        .collect();
+    for (node, why) in heads.into_iter().flat_map(|h| head_forms(ix, ev, h)) {
+        if eligible(node) && !found.iter().any(|c| c.node == node) {
+            let needs = needs_of(ix, ev, node);
+            if needs.variables == 0 || needs.label || needs.loss_op {
+                continue;
+            }
+            found.push(candidate(
+                ix,
                 node,
-                tier: Tier::FeedsLoss,
+                Tier::Output,
                 why,
                 needs,
-            });
+                Place::Follows,
+            ));
         }
     }
     found.sort_by(|a, b| {
-        (a.tier, b.needs.variables, b.needs.nodes, a.node).cmp(&(
+        (a.tier, b.score, b.needs.variables, b.needs.nodes, a.node).cmp(&(
             b.tier,
+            a.score,
             a.needs.variables,
             a.needs.nodes,
             b.node,
         ))
     });
     found
+}
+
+fn candidate(
+    ix: &GraphIndex<'_>,
+    node: usize,
+    mut tier: Tier,
+    mut why: String,
+    needs: Needs,
+    place: Place,
+) -> Candidate {
+    let (score, signs) = heads::score(ix, node, place);
+    if tier == Tier::Output && !signs.is_empty() {
+        why = format!("{}; {why}", signs.join(", "));
+    }
+    if tier == Tier::Output && needs.missing > 0 {
+        tier = Tier::Unfreezable;
+        why.push_str(&format!(
+            ", but needs {} variable(s) the checkpoint lacks",
+            needs.missing
+        ));
+    }
+    Candidate {
+        node,
+        tier,
+        why,
+        needs,
+        score,
+        place,
+    }
+}
+
+/// Walking back from each loss or metric through its own arithmetic, the
+/// first nodes computed from the inputs and weights but not the labels:
+/// what the model predicted (logits, a regression's `pred`, Q values).
+fn frontier(
+    ix: &GraphIndex<'_>,
+    ev: &Evidence<'_>,
+    roots: &[usize],
+) -> Vec<(usize, String, Place)> {
+    // A prediction sits a few ops above its loss.
+    const MAX_VISITS: usize = 256;
+    let mut found = Vec::new();
+    for &root in roots {
+        let name = ix.node(root).map_or("", |n| n.name.as_str());
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            if !seen.insert(node) || seen.len() > MAX_VISITS {
+                continue;
+            }
+            for &p in ix.data_inputs.get(node).map_or(&[][..], Vec::as_slice) {
+                if ev.flags.left_out[p] || SHAPE_OPS.contains(&ix.op(p)) {
+                    continue;
+                }
+                let model = ev.flow.forward_value(p)
+                    && (ev.flow.weighted[p] || !heads::is_loss_arithmetic(ix.op(p)));
+                if model {
+                    found.push((
+                        p,
+                        format!("feeds the loss or metric '{name}'"),
+                        Place::FeedsLoss,
+                    ));
+                } else if ev.flow.from_variables[p] {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The last node of a network that another network reads: a generator's
+/// sample read by the discriminator, an actor's action read by the critic.
+fn network_outputs(ix: &GraphIndex<'_>, ev: &Evidence<'_>) -> Vec<(usize, String, Place)> {
+    let root = |i: usize| {
+        ix.node(i)
+            .and_then(|n| n.name.split_once('/'))
+            .map(|(r, _)| r)
+    };
+    let mut found = Vec::new();
+    for i in (0..ix.nodes.len()).filter(|&i| ev.flow.forward_value(i)) {
+        let Some(own) = root(i) else { continue };
+        if !heads::follows_head(ix.op(i)) && !ev.flow.weighted[i] {
+            continue;
+        }
+        let consumers = ix.data_consumers.get(i).map_or(&[][..], Vec::as_slice);
+        let reader = consumers.iter().find(|&&c| {
+            !ev.flags.left_out[c]
+                && root(c).is_some_and(|r| r != own && !has_loss_name(r))
+                && ev.flow.forward_value(c)
+        });
+        if let Some(&c) = reader {
+            let by = root(c).unwrap_or_default();
+            found.push((
+                i,
+                format!("the output of '{own}/' that '{by}/' reads"),
+                Place::FeedsNetwork,
+            ));
+        }
+        if found.len() >= MAX_SEEDS {
+            break;
+        }
+    }
+    found
+}
+
+/// The other forms of a head: the softmax and class index computed from
+/// logits, and the logits a softmax or class index is computed from.
+fn head_forms(ix: &GraphIndex<'_>, ev: &Evidence<'_>, head: usize) -> Vec<(usize, String)> {
+    let name = ix.node(head).map_or("", |n| n.name.as_str());
+    let mut found = Vec::new();
+    let mut frontier = vec![head];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for &n in &frontier {
+            let after_head = heads::is_head_op(ix.op(n));
+            for &c in ix.data_consumers.get(n).map_or(&[][..], Vec::as_slice) {
+                let op = ix.op(c);
+                let form = heads::is_head_op(op)
+                    || (after_head && (heads::follows_head(op) || scales(ix, ev.flow, c)));
+                let same_network = match (heads::root_scope(ix, c), heads::root_scope(ix, head)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                let name = ix.node(c).map_or("", |n| n.name.as_str());
+                if form
+                    && same_network
+                    && !has_loss_name(name)
+                    && ev.flow.forward_value(c)
+                    && !ev.flags.left_out[c]
+                {
+                    found.push((c, format!("computed from '{name}'")));
+                    next.push(c);
+                }
+            }
+        }
+        frontier = next;
+    }
+    let mut node = head;
+    while heads::follows_head(ix.op(node)) {
+        let Some(&input) = ix.data_inputs.get(node).and_then(|d| d.first()) else {
+            break;
+        };
+        let op = ix.op(input);
+        let form = heads::is_head_op(op) || heads::is_layer_end(op);
+        if !form || !ev.flow.forward_value(input) || found.iter().any(|(f, _)| *f == input) {
+            break;
+        }
+        found.push((input, format!("what '{name}' is computed from")));
+        node = input;
+    }
+    found
+}
+
+/// The node a head's forms are computed from (the logits of a softmax and
+/// its class index): candidates with the same root are one choice.
+pub(super) fn head_root(ix: &GraphIndex<'_>, flow: &Flow, head: usize) -> usize {
+    let mut node = head;
+    for _ in 0..8 {
+        let inputs = ix.data_inputs.get(node).map_or(&[][..], Vec::as_slice);
+        let next = if heads::follows_head(ix.op(node)) {
+            inputs.first().copied()
+        } else if scales(ix, flow, node) {
+            inputs
+                .iter()
+                .copied()
+                .find(|&p| heads::is_head_op(ix.op(p)))
+        } else {
+            None
+        };
+        match next {
+            Some(input) if flow.forward_value(input) => node = input,
+            _ => break,
+        }
+    }
+    node
+}
+
+/// `tanh * 2` or `sigmoid + 1`: a head rescaled by constants, still the head.
+fn scales(ix: &GraphIndex<'_>, flow: &Flow, i: usize) -> bool {
+    let inputs = ix.data_inputs.get(i).map_or(&[][..], Vec::as_slice);
+    let computed = |p: usize| {
+        flow.from_inputs.get(p).copied().unwrap_or(true)
+            || flow.from_variables.get(p).copied().unwrap_or(true)
+    };
+    matches!(ix.op(i), "Mul" | "Add" | "AddV2" | "Sub" | "RealDiv")
+        && inputs.iter().filter(|&&p| computed(p)).count() == 1
 }
 
 fn classify(
@@ -238,11 +460,19 @@ fn loss_scope(node: &NodeDef) -> Option<&str> {
 /// What losses and metrics are computed from: the producers outside a loss
 /// scope that its nodes read (the logits), and, with no plain output at all,
 /// each `Softmax` (`-reduce_sum(y_ * log(softmax))`, as in TF's first tutorial).
-fn loss_inputs(ix: &GraphIndex<'_>, flags: &Flags, with_softmax: bool) -> Vec<(usize, String)> {
+fn loss_inputs(
+    ix: &GraphIndex<'_>,
+    flags: &Flags,
+    with_softmax: bool,
+) -> Vec<(usize, String, Place)> {
     let mut found = Vec::new();
     for (i, node) in ix.nodes.iter().enumerate() {
         if with_softmax && node.op == "Softmax" {
-            found.push((i, "a softmax that only losses or metrics read".to_owned()));
+            found.push((
+                i,
+                "a softmax that only losses or metrics read".to_owned(),
+                Place::FeedsLoss,
+            ));
         }
         if flags.left_out[i] || SHAPE_OPS.contains(&node.op.as_str()) {
             continue;
@@ -258,6 +488,7 @@ fn loss_inputs(ix: &GraphIndex<'_>, flags: &Flags, with_softmax: bool) -> Vec<(u
                 found.push((
                     logits,
                     format!("what '{scope}' (a loss or metric) is computed from"),
+                    Place::FeedsLoss,
                 ));
             }
         }
@@ -268,7 +499,11 @@ fn loss_inputs(ix: &GraphIndex<'_>, flags: &Flags, with_softmax: bool) -> Vec<(u
 /// A loss that reads a labels placeholder is computed from the model's
 /// output and the labels: walking back from it, the first producers that
 /// read variables but not the labels are what the model predicts.
-fn label_free_inputs(ix: &GraphIndex<'_>, flags: &Flags, loss: usize) -> Vec<(usize, String)> {
+fn label_free_inputs(
+    ix: &GraphIndex<'_>,
+    ev: &Evidence<'_>,
+    loss: usize,
+) -> Vec<(usize, String, Place)> {
     // Bounds the walk on huge graphs; a prediction sits a few ops above its loss.
     const MAX_VISITS: usize = 256;
     let name = ix.node(loss).map_or("", |n| n.name.as_str());
@@ -280,10 +515,10 @@ fn label_free_inputs(ix: &GraphIndex<'_>, flags: &Flags, loss: usize) -> Vec<(us
             continue;
         }
         for &p in ix.data_inputs.get(node).map_or(&[][..], Vec::as_slice) {
-            if flags.left_out[p] || SHAPE_OPS.contains(&ix.op(p)) {
+            if ev.flags.left_out[p] || SHAPE_OPS.contains(&ix.op(p)) {
                 continue;
             }
-            let needs = needs_of(ix, p);
+            let needs = needs_of(ix, ev, p);
             if needs.variables == 0 {
                 continue;
             }
@@ -294,6 +529,7 @@ fn label_free_inputs(ix: &GraphIndex<'_>, flags: &Flags, loss: usize) -> Vec<(us
                 found.push((
                     p,
                     format!("what '{name}' (a loss: it reads the labels) is computed from"),
+                    Place::FeedsLoss,
                 ));
             }
         }
@@ -316,16 +552,17 @@ fn through_reshapes(ix: &GraphIndex<'_>, flags: &Flags, mut node: usize) -> usiz
     node
 }
 
-pub(super) fn top_choices(ranked: &[Candidate]) -> Vec<usize> {
-    let outputs: Vec<usize> = ranked
-        .iter()
-        .filter(|c| c.tier == Tier::Output)
-        .map(|c| c.node)
-        .collect();
-    if outputs.is_empty() {
-        ranked.first().map(|c| c.node).into_iter().collect()
-    } else {
-        outputs
+impl Candidate {
+    /// Nothing consumes it, and no sign (a target network's scope, a
+    /// scalar) speaks against it.
+    pub(super) fn is_plain_sink(&self, ix: &GraphIndex<'_>) -> bool {
+        let name = ix.node(self.node).map_or("", |n| n.name.as_str());
+        self.place == Place::Sink && self.score > 0 && !heads::in_training_scope(name)
+    }
+
+    /// Why it is suggested, without what it reads.
+    pub(super) fn reason(&self) -> &str {
+        &self.why
     }
 }
 

@@ -310,7 +310,7 @@ test('after a drop the core report lists the variables and suggests probs first'
 
   const first = page.locator('#suggestions li').first();
   assert.equal(await first.locator('button').innerText(), 'probs');
-  assert.match(await first.innerText(), /^probs Softmax, float32: nothing consumes it; reads 'x', 6 variables$/);
+  assert.match(await first.innerText(), /^probs Softmax, float32: a head op, a name someone gave it; nothing consumes it; reads 'x', 6 variables$/);
   assert.equal(await page.inputValue('#outputs'), 'probs');
   assert.equal(await first.locator('button').getAttribute('aria-pressed'), 'true');
   assert.ok(await page.locator('#problems-box').isHidden());

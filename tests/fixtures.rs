@@ -267,3 +267,22 @@ fn a_partial_checkpoint_is_refused_by_default_naming_each_missing_variable_and_t
     );
     assert!(run.output.is_none());
 }
+
+#[test]
+fn stale_output_shapes_on_a_training_node_freeze_where_tf_cannot_import_and_are_reported() {
+    let meta = fixture("stale_output_shapes");
+    assert_eq!(meta["tf_freeze"]["ok"], Value::Bool(false));
+    assert!(meta["tf_freeze"]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("_output_shapes attribute specifies shapes for 2 outputs")));
+    let run = freeze(&flags("stale_output_shapes", &meta));
+    assert!(
+        run.stderr
+            .contains("carry _output_shapes that TensorFlow 2.21's import refuses")
+            && run.stderr.contains("FusedBatchNormGradV3")
+            && run.stderr.contains("dropped"),
+        "{}",
+        run.stderr
+    );
+    assert_matches_verified("stale_output_shapes");
+}

@@ -7,11 +7,11 @@ use crate::bundle;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::graph::names::{node_name, suggestions};
-use crate::graph::ops::is_assignment;
+use crate::graph::ops::{is_assignment, output_count};
 use crate::input::CheckpointFiles;
 use crate::options::Options;
 use crate::plan::ContentRef;
-use crate::proto::{GraphDef, NodeDef};
+use crate::proto::{attr_value, GraphDef, NodeDef};
 use crate::variables;
 
 /// TF 2.21 ignores `--restore_op_name` and `--filename_tensor_name`; scripts
@@ -148,6 +148,56 @@ pub(super) fn check_size(
         size,
         limit: GRAPHDEF_LIMIT,
     })
+}
+
+/// Nodes whose `_output_shapes` lists another number of shapes than the op has
+/// outputs, as graphs of older TF carry (`FusedBatchNormGrad` gained outputs):
+/// TF 2.21's import refuses the graph for them. Those the outputs do not need
+/// are dropped with the rest; those kept stay as written. Either way the
+/// report says so.
+pub(super) fn check_stale_output_shapes(
+    full: &GraphDef,
+    kept: &GraphDef,
+    warnings: &mut Vec<String>,
+) {
+    let stale = |node: &&NodeDef| {
+        let listed = match node
+            .attr
+            .get("_output_shapes")
+            .and_then(|a| a.value.as_ref())
+        {
+            Some(attr_value::Value::List(list)) => list.shape.len(),
+            _ => return false,
+        };
+        output_count(&node.op).is_some_and(|outputs| outputs != listed)
+    };
+    let in_frozen: HashSet<&str> = kept.node.iter().map(|n| n.name.as_str()).collect();
+    let (still, dropped): (Vec<&NodeDef>, Vec<&NodeDef>) = full
+        .node
+        .iter()
+        .filter(stale)
+        .partition(|n| in_frozen.contains(n.name.as_str()));
+    let example = |nodes: &[&NodeDef]| {
+        nodes
+            .first()
+            .map_or(String::new(), |n| format!(" (e.g. '{}', {})", n.name, n.op))
+    };
+    if !dropped.is_empty() {
+        warnings.push(format!(
+            "{} node(s) carry _output_shapes that TensorFlow 2.21's import refuses{}; \
+             the outputs do not need them, so they were dropped with the other unneeded nodes",
+            dropped.len(),
+            example(&dropped)
+        ));
+    }
+    if !still.is_empty() {
+        warnings.push(format!(
+            "{} node(s) the outputs need carry _output_shapes that TensorFlow 2.21's import \
+             refuses{}; they are kept as written, so TensorFlow may refuse the frozen graph",
+            still.len(),
+            example(&still)
+        ));
+    }
 }
 
 #[cfg(test)]

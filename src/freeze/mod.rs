@@ -33,7 +33,9 @@ mod initial;
 mod propagate;
 mod rewrite;
 
-use checks::{check_deprecated_names, check_initializers, check_shards, check_size};
+use checks::{
+    check_deprecated_names, check_initializers, check_shards, check_size, check_stale_output_shapes,
+};
 use propagate::{keep_still_called, Library};
 
 /// A range of a `.data` shard the core needs in memory.
@@ -331,6 +333,7 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
         changes.extend(variables::use_shadows(&graph, &checkpoint, &mut sources));
     }
     let extracted = subgraph::extract(&graph, &outputs)?;
+    check_stale_output_shapes(&graph, &extracted, &mut warnings);
     check_initializers(&graph, &extracted, options, &mut warnings)?;
 
     let mut freezer = Freezer {

@@ -195,6 +195,21 @@ pub fn output_count(op: &str) -> Option<usize> {
         "ResourceGather",
     ];
     const TWO: [&str; 4] = ["Switch", "RefSwitch", "Merge", "RefMerge"];
+    // Batch norm and its gradients (nn_ops.cc): y or the three backprops, and
+    // the reserve spaces.
+    const FIVE: [&str; 5] = [
+        "FusedBatchNorm",
+        "FusedBatchNormV2",
+        "FusedBatchNormGrad",
+        "FusedBatchNormGradV2",
+        "FusedBatchNormGradV3",
+    ];
+    if op == "FusedBatchNormV3" {
+        return Some(6);
+    }
+    if FIVE.contains(&op) {
+        return Some(5);
+    }
     if NONE.contains(&op) {
         Some(0)
     } else if ONE.contains(&op) {

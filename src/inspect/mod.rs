@@ -364,15 +364,18 @@ fn pipeline_problems(ix: &GraphIndex<'_>, needed: &[bool]) -> Vec<Problem> {
         .zip(needed)
         .filter(|(n, &k)| k && is_pipeline_source(&n.op))
         .map(|(n, _)| {
-            problem(
+            let mut found = problem(
                 ProblemKind::InputPipeline,
                 &n.name,
                 format!(
                     "the outputs read their input from '{}' ({}), not from a placeholder: the frozen \
-                     graph cannot be fed; cut the input pipeline there (strip_training_nodes) to get one",
+                     graph cannot be fed; cut the queue there with `input_queue_placeholder`, or \
+                     any tensor with `input_names`",
                     n.name, n.op
                 ),
-            )
+            );
+            found.fix = Some("input_queue_placeholder");
+            found
         })
         .collect()
 }

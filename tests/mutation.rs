@@ -8,12 +8,14 @@
 // Integration tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tf_freeze::bundle::{crc, read_table};
+use tf_freeze::bundle::read_table;
 use tf_freeze::proto::tensor_shape_proto::Dim;
 use tf_freeze::proto::tensor_slice_proto::Extent;
 use tf_freeze::proto::{BundleEntryProto, BundleHeaderProto, TensorSliceProto};
@@ -292,70 +294,6 @@ fn tensor_cases(files: &Files) -> Vec<Case> {
 
 // ---- Entries changed with the table's checksums kept valid ----
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// One uncompressed block of full keys (a restart point each) and its trailer.
-fn block(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut restarts = vec![0u32];
-    for (i, (key, value)) in rows.iter().enumerate() {
-        if i > 0 {
-            restarts.push(out.len() as u32);
-        }
-        put_varint(&mut out, 0);
-        put_varint(&mut out, key.len() as u64);
-        put_varint(&mut out, value.len() as u64);
-        out.extend_from_slice(key);
-        out.extend_from_slice(value);
-    }
-    for restart in &restarts {
-        out.extend_from_slice(&restart.to_le_bytes());
-    }
-    out.extend_from_slice(&(restarts.len() as u32).to_le_bytes());
-    let masked = crc::mask(crc::extend(crc::value(&out), &[0]));
-    out.push(0);
-    out.extend_from_slice(&masked.to_le_bytes());
-    out
-}
-
-/// A table as TF's writer lays it out (data block, empty metaindex, index,
-/// footer), with valid checksums, holding `rows` in the order given.
-fn build_table(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
-    let mut out = block(rows);
-    let data_size = out.len() as u64 - 5;
-    let metaindex = out.len() as u64;
-    out.extend(block(&[]));
-    let index = out.len() as u64;
-    let separator = rows
-        .iter()
-        .map(|(k, _)| k.clone())
-        .max()
-        .unwrap_or_default();
-    let mut handle = Vec::new();
-    put_varint(&mut handle, 0);
-    put_varint(&mut handle, data_size);
-    out.extend(block(&[(separator, handle)]));
-    let mut footer = Vec::new();
-    for value in [
-        metaindex,
-        index - metaindex - 5,
-        index,
-        out.len() as u64 - index - 5,
-    ] {
-        put_varint(&mut footer, value);
-    }
-    footer.resize(40, 0);
-    footer.extend_from_slice(&0xDB47_7524_8B80_FB57u64.to_le_bytes());
-    out.extend(footer);
-    out
-}
-
 type EntryChange = (&'static str, fn(&mut BundleEntryProto));
 
 /// Changes to one entry's fields that a damaged or mismatched `.index` could hold.
@@ -419,7 +357,7 @@ fn entry_cases(files: &Files, every: usize) -> Vec<Case> {
     let mut with_rows = |what: String, mut rows: Vec<(Vec<u8>, Vec<u8>)>| {
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         let mut damaged = files.clone();
-        damaged.index = build_table(&rows);
+        damaged.index = common::index_table(&rows);
         cases.push(Case {
             what: format!("{INDEX_NAME} rewritten: {what}"),
             target: Target::Checkpoint,
@@ -493,7 +431,8 @@ fn string_scalar() -> Files {
 fn a_rewritten_index_freezes_the_same() {
     for files in [mlp_binary(), two_shards(), dtypes_meta(), string_scalar()] {
         let mut rewritten = files.clone();
-        rewritten.index = build_table(&read_table(INDEX_NAME, &files.index).expect("index"));
+        rewritten.index =
+            common::index_table(&read_table(INDEX_NAME, &files.index).expect("index"));
         assert_ne!(rewritten.index, files.index, "{}", files.fixture);
         assert_eq!(rewritten.freeze(), files.freeze(), "{}", files.fixture);
         assert!(files.freeze().is_ok(), "{}", files.fixture);

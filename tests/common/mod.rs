@@ -169,8 +169,10 @@ fn table_block(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// A V2 `.index` table holding `rows` (sorted by the caller).
-fn index_table(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+/// A V2 `.index` table holding `rows` in the order given, with valid block
+/// checksums (as TF's writer lays it out: data block, empty metaindex,
+/// index, footer).
+pub fn index_table(rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let mut out = table_block(rows);
     let data_size = out.len() as u64 - 5;
     let metaindex_offset = out.len() as u64;

@@ -3,18 +3,13 @@
 
 use std::io::Write;
 
-use tf_freeze::options::{phrase, OptionRow, OptionValues};
+use tf_freeze::options::{phrase, OptionValues};
 use tf_freeze::Error;
 
 use crate::files::Inputs;
-use crate::flags::{parse_flags, usage};
+use crate::flags::{flag, parse_flags, usage};
 use crate::output::{check_writable, Output};
 use crate::write::{write_plan, Shards};
-
-/// The CLI names an option by its flag.
-pub fn flag(row: &OptionRow) -> String {
-    format!("--{}", row.flag)
-}
 
 /// A core message in the CLI's words.
 fn cli(message: &str) -> String {

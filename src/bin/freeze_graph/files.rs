@@ -222,7 +222,7 @@ impl Inputs {
                 shard_sizes: self.shard_sizes.clone(),
             },
             input_binary: values.given_bool("input_binary"),
-            options: values.freeze_options(crate::cli::flag)?,
+            options: values.freeze_options(crate::flags::flag)?,
         })
     }
 }

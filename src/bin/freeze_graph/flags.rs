@@ -4,6 +4,11 @@
 use tf_freeze::options::{self, OptionRow, OptionValues, ValueKind, OPTIONS};
 use tf_freeze::Error;
 
+/// The CLI names an option by its flag, in core messages too.
+pub fn flag(row: &OptionRow) -> String {
+    format!("--{}", row.flag)
+}
+
 const HEADER: &str = "\
 usage: freeze_graph [flags]
 

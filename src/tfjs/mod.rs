@@ -237,8 +237,66 @@ fn take_weights(
         clear_values(tensor);
         manifest.push(entry);
     }
+    if let Some(library) = graph.library.as_mut() {
+        for function in &mut library.function {
+            let prefix = function
+                .signature
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            rename_constants(&mut function.node_def, &prefix);
+            for node in function.node_def.iter_mut().filter(|n| n.op == "Const") {
+                let Some(attr_value::Value::Tensor(tensor)) =
+                    node.attr.get_mut("value").and_then(|a| a.value.as_mut())
+                else {
+                    continue;
+                };
+                let dtype = weights::tfjs_dtype(tensor.dtype)
+                    .ok_or_else(|| weights::unsupported_dtype(tensor.dtype, &node.name))?;
+                manifest.push(ManifestWeight {
+                    name: node.name.clone(),
+                    shape: weights::shape(tensor, &node.name)?,
+                    dtype,
+                    quantization: None,
+                });
+                segments.push(Segment::Bytes(weights::weight_bytes(tensor, &node.name)?));
+                clear_values(tensor);
+            }
+        }
+    }
     segments.retain(|s| !s.is_empty());
     Ok((segments, manifest))
+}
+
+/// `rename_constants` (graph_rewrite_util.py): a function body's Consts
+/// become `<function>/<name>`, so their weights cannot clash with the graph's
+/// or another function's; the inputs naming them follow. (The converter
+/// matches inputs by prefix, which also renames `w_1` for a Const `w`; here
+/// the node name must match whole.)
+fn rename_constants(nodes: &mut [NodeDef], prefix: &str) {
+    let names: HashSet<String> = nodes
+        .iter()
+        .filter(|n| n.op == "Const")
+        .map(|n| n.name.clone())
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    for node in nodes.iter_mut() {
+        if node.op == "Const" {
+            node.name = format!("{prefix}/{}", node.name);
+        }
+        for input in &mut node.input {
+            let (control, rest) = match input.strip_prefix('^') {
+                Some(rest) => ("^", rest),
+                None => ("", input.as_str()),
+            };
+            let base = rest.split(':').next().unwrap_or(rest);
+            if names.contains(base) {
+                *input = format!("{control}{prefix}/{rest}");
+            }
+        }
+    }
 }
 
 /// `CLEARED_TENSOR_FIELDS`: every value field of the tensor.

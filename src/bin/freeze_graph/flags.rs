@@ -32,13 +32,7 @@ pub fn usage() -> String {
 }
 
 fn usage_line(row: &OptionRow) -> String {
-    // `--quantize_uint8[=PATTERNS]`: its value is never a separate word.
-    let gap = if row.kind == ValueKind::Patterns {
-        ""
-    } else {
-        " "
-    };
-    let left = format!("--{}{gap}{}", row.flag, row.value_name);
+    let left = format!("--{} {}", row.flag, row.value_name);
     let mut line = format!("  {:<32} {}", left.trim_end(), row.help);
     for alias in row.aliases {
         line.push_str(&format!(" (also --{alias})"));

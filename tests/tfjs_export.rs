@@ -227,3 +227,85 @@ fn a_folder_that_is_not_empty_is_refused_and_a_failed_export_leaves_nothing() {
     assert_eq!(code, 0, "{stderr}");
     assert!(empty.join("model.json").is_file());
 }
+
+/// The export through the library: float32 weights stay ranges of the
+/// `.data` file (zero copy), quantized ones are bytes of their own.
+#[test]
+fn float32_weights_are_ranges_of_the_data_file() {
+    use std::io::Cursor;
+    use tf_freeze::tfjs::{self, ExportOptions, Quantization, Selection};
+    use tf_freeze::{CheckpointFiles, FreezeRequest, InputFile, Options, Segment};
+
+    let (graph, index) = (
+        common::read("mlp_binary", "graph.pb"),
+        common::read("mlp_binary", "model.ckpt.index"),
+    );
+    let data = common::read("mlp_binary", "model.ckpt.data-00000-of-00001");
+    let request = FreezeRequest {
+        graph: Some(InputFile::new("graph.pb", &graph)),
+        meta_graph: None,
+        saver: None,
+        saved_model: None,
+        saved_model_tags: Vec::new(),
+        checkpoint: CheckpointFiles::v2(
+            "model.ckpt",
+            InputFile::new("model.ckpt.index", &index),
+            &[&data],
+        ),
+        input_binary: None,
+        options: Options::outputs(["probs"]),
+    };
+    let run = |options: &ExportOptions| {
+        let mut prepared = tf_freeze::prepare(&request).unwrap();
+        tfjs::prepare_export(&mut prepared, options).unwrap();
+        let loaded: Vec<Vec<u8>> = prepared
+            .reads()
+            .iter()
+            .map(|r| data[r.offset as usize..(r.offset + r.len) as usize].to_vec())
+            .collect();
+        tfjs::export(prepared, &loaded, options).unwrap()
+    };
+    let plain = run(&ExportOptions::default());
+    assert_eq!(plain.weights.len(), 6);
+    assert!(plain
+        .weights
+        .iter()
+        .all(|s| matches!(s, Segment::Shard { .. })));
+    let mut files: Vec<Vec<u8>> = Vec::new();
+    plain
+        .write_weights(
+            |_| {
+                files.push(Vec::new());
+                Ok(Cursor::new(Vec::new()))
+            },
+            &mut [Cursor::new(&data)],
+            true,
+        )
+        .unwrap();
+    assert_eq!(files.len(), 1);
+
+    let quantized = run(&ExportOptions {
+        quantize: vec![(
+            Quantization::Uint8,
+            Selection::Patterns(vec!["*/weights".into()]),
+        )],
+        ..ExportOptions::default()
+    });
+    let kinds: Vec<bool> = quantized
+        .weights
+        .iter()
+        .map(|s| matches!(s, Segment::Bytes(_)))
+        .collect();
+    assert_eq!(kinds, [true, false, true, false, true, false]);
+
+    // A flipped byte in the .data file fails the crc32c check on the way out.
+    let mut bad = data.clone();
+    let Segment::Shard { offset, .. } = &plain.weights[0] else {
+        unreachable!()
+    };
+    bad[*offset as usize] ^= 1;
+    let err = plain
+        .write_weights(|_| Ok(Vec::new()), &mut [Cursor::new(&bad)], true)
+        .unwrap_err();
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
+}

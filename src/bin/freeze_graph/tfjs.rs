@@ -1,7 +1,8 @@
 //! `--output_format=tfjs_graph_model`: the frozen graph as a TF.js graph
 //! model in `--output_dir`, with `tensorflowjs_converter`'s quantization and
 //! shard-size flags. The folder is written beside its final place under a
-//! temporary name and renamed when complete, so a failed export leaves nothing.
+//! temporary name and renamed when complete, so a failed export leaves
+//! nothing; Ctrl-C removes the temporary folder too.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -196,6 +197,7 @@ impl TempDir {
         let path = parent.map_or_else(|| PathBuf::from(&temp_name), |p| p.join(&temp_name));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir(&path)?;
+        crate::output::set_writing(Some(path.clone()));
         Ok(TempDir { path, kept: false })
     }
 
@@ -212,6 +214,7 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        crate::output::set_writing(None);
         if !self.kept {
             let _ = std::fs::remove_dir_all(&self.path);
         }

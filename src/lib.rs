@@ -68,6 +68,7 @@ pub mod inspect;
 #[doc(hidden)]
 pub mod dropped;
 mod request;
+pub mod tfjs;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

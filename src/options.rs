@@ -26,6 +26,8 @@ pub enum ValueKind {
     List,
     /// A file or folder.
     Path,
+    /// Comma-separated name wildcards after `=`; bare means every name.
+    Patterns,
 }
 
 /// The page's control for an option.
@@ -88,7 +90,7 @@ const fn on_page(row: OptionRow, id: &'static str, label: &'static str) -> Optio
     }
 }
 
-use ValueKind::{Bool, List, Path, Text};
+use ValueKind::{Bool, List, Path, Patterns, Text};
 
 /// Every option, in the order the usage text and the page's command list them.
 pub const OPTIONS: &[OptionRow] = &[
@@ -199,6 +201,12 @@ pub const OPTIONS: &[OptionRow] = &[
         "Fold batch norms",
     ),
     row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
+    row("output_format", false, Text, "FORMAT", "frozen_pb", "frozen_pb (a GraphDef at --output_graph) or tfjs_graph_model (a TF.js model in --output_dir)"),
+    row("output_dir", false, Path, "DIR", "", "with --output_format=tfjs_graph_model: a new or empty folder for model.json and the weight files"),
+    row("quantize_float16", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as float16 (bare: all; =PATTERNS: the weights whose names match)"),
+    row("quantize_uint8", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as affine uint8 (bare: all; =PATTERNS: those matching)"),
+    row("quantize_uint16", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as affine uint16 (bare: all; =PATTERNS: those matching)"),
+    row("weight_shard_size_bytes", false, Text, "N", "4194304", "TF.js: the size of each weight file"),
 ];
 
 /// The row of `name`, a flag or one of its aliases.

@@ -159,19 +159,7 @@ impl Plan {
     /// Compares the crc32c computed over a shard segment's bytes with the one
     /// the checkpoint stores, naming the data file and tensor when they differ.
     pub fn check_crc(&self, shard: u32, tensor: &str, stored: u32, computed: u32) -> Result<()> {
-        if computed == stored {
-            return Ok(());
-        }
-        Err(Error::Checksum {
-            file: self
-                .data_files
-                .get(shard as usize)
-                .cloned()
-                .unwrap_or_default(),
-            what: format!("tensor '{tensor}'"),
-            stored,
-            computed,
-        })
+        check_crc(&self.data_files, shard, tensor, stored, computed)
     }
 
     /// Streams the frozen GraphDef into `out`, copying each shard segment from
@@ -180,7 +168,7 @@ impl Plan {
     /// the bytes written. Nothing is held whole, so the output may be larger
     /// than memory. On an error `out` holds part of the output: discard it.
     pub fn write_to<W: Write, S: Read + Seek>(&self, out: &mut W, shards: &mut [S]) -> Result<u64> {
-        self.stream(out, shards, true)
+        stream_segments(&self.segments, &self.data_files, out, shards, true)
     }
 
     /// [`Plan::write_to`] without the checksums (`--verify_checksums=false`).
@@ -189,73 +177,7 @@ impl Plan {
         out: &mut W,
         shards: &mut [S],
     ) -> Result<u64> {
-        self.stream(out, shards, false)
-    }
-
-    fn stream<W: Write, S: Read + Seek>(
-        &self,
-        out: &mut W,
-        shards: &mut [S],
-        verify: bool,
-    ) -> Result<u64> {
-        let written = |e: std::io::Error| Error::Output {
-            file: "the output".into(),
-            detail: e.to_string(),
-        };
-        let mut buffer = vec![0u8; COPY_CHUNK];
-        let mut total = 0u64;
-        for segment in &self.segments {
-            match segment {
-                Segment::Bytes(bytes) => out.write_all(bytes).map_err(written)?,
-                Segment::Shard {
-                    shard,
-                    offset,
-                    len,
-                    crc32c,
-                    tensor,
-                } => {
-                    let file = self
-                        .data_files
-                        .get(*shard as usize)
-                        .cloned()
-                        .unwrap_or_default();
-                    let unreadable = |e: std::io::Error| {
-                        Error::corrupt(
-                            &file,
-                            format!(
-                                "tensor '{tensor}' cannot be read ({e}): the file is truncated"
-                            ),
-                        )
-                    };
-                    let source =
-                        shards
-                            .get_mut(*shard as usize)
-                            .ok_or_else(|| Error::MissingFile {
-                                file: file.clone(),
-                                detail: "the checkpoint's values are in it".into(),
-                            })?;
-                    source.seek(SeekFrom::Start(*offset)).map_err(unreadable)?;
-                    let mut left = *len;
-                    let mut crc = 0u32;
-                    while left > 0 {
-                        let step = usize::try_from(left).map_or(COPY_CHUNK, |l| l.min(COPY_CHUNK));
-                        let chunk = buffer.get_mut(..step).unwrap_or_default();
-                        source.read_exact(chunk).map_err(unreadable)?;
-                        if verify {
-                            crc = crc32c::crc32c_append(crc, chunk);
-                        }
-                        out.write_all(chunk).map_err(written)?;
-                        left = left.saturating_sub(step as u64);
-                    }
-                    if verify {
-                        self.check_crc(*shard, tensor, *crc32c, crc)?;
-                    }
-                }
-            }
-            total = total.saturating_add(segment.len());
-        }
-        out.flush().map_err(written)?;
-        Ok(total)
+        stream_segments(&self.segments, &self.data_files, out, shards, false)
     }
 
     /// The whole output in memory, given a way to read shard ranges. Meant for
@@ -283,6 +205,87 @@ impl Plan {
         }
         Ok(out)
     }
+}
+
+/// The crc32c check of a shard segment, naming its data file and tensor.
+pub(crate) fn check_crc(
+    data_files: &[String],
+    shard: u32,
+    tensor: &str,
+    stored: u32,
+    computed: u32,
+) -> Result<()> {
+    if computed == stored {
+        return Ok(());
+    }
+    Err(Error::Checksum {
+        file: data_files.get(shard as usize).cloned().unwrap_or_default(),
+        what: format!("tensor '{tensor}'"),
+        stored,
+        computed,
+    })
+}
+
+/// Writes `segments` to `out`, shard ranges copied from `shards` in chunks
+/// and (with `verify`) checked against their stored crc32c.
+pub(crate) fn stream_segments<W: Write, S: Read + Seek>(
+    segments: &[Segment],
+    data_files: &[String],
+    out: &mut W,
+    shards: &mut [S],
+    verify: bool,
+) -> Result<u64> {
+    let written = |e: std::io::Error| Error::Output {
+        file: "the output".into(),
+        detail: e.to_string(),
+    };
+    let mut buffer = vec![0u8; COPY_CHUNK];
+    let mut total = 0u64;
+    for segment in segments {
+        match segment {
+            Segment::Bytes(bytes) => out.write_all(bytes).map_err(written)?,
+            Segment::Shard {
+                shard,
+                offset,
+                len,
+                crc32c,
+                tensor,
+            } => {
+                let file = data_files.get(*shard as usize).cloned().unwrap_or_default();
+                let unreadable = |e: std::io::Error| {
+                    Error::corrupt(
+                        &file,
+                        format!("tensor '{tensor}' cannot be read ({e}): the file is truncated"),
+                    )
+                };
+                let source = shards
+                    .get_mut(*shard as usize)
+                    .ok_or_else(|| Error::MissingFile {
+                        file: file.clone(),
+                        detail: "the checkpoint's values are in it".into(),
+                    })?;
+                source.seek(SeekFrom::Start(*offset)).map_err(unreadable)?;
+                let mut left = *len;
+                let mut crc = 0u32;
+                while left > 0 {
+                    let step = usize::try_from(left).map_or(COPY_CHUNK, |l| l.min(COPY_CHUNK));
+                    let chunk = buffer.get_mut(..step).unwrap_or_default();
+                    source.read_exact(chunk).map_err(unreadable)?;
+                    if verify {
+                        crc = crc32c::crc32c_append(crc, chunk);
+                    }
+                    out.write_all(chunk).map_err(written)?;
+                    left = left.saturating_sub(step as u64);
+                }
+                if verify {
+                    check_crc(data_files, *shard, tensor, *crc32c, crc)?;
+                }
+            }
+        }
+        total = total.saturating_add(segment.len());
+    }
+    out.flush().map_err(written)?;
+    Ok(total)
 }
 
 /// A Const whose `tensor_content` comes from a shard.

@@ -159,6 +159,13 @@ fn prepare_loaded(
         prepared.rewrite_filled(cleanup::fold_batch_norms);
     }
     prepared.warn_ref_inputs(loaded.stripped_op_list());
+    prepared.set_tf_version(
+        loaded
+            .meta_graph
+            .as_ref()
+            .and_then(|m| m.meta_info_def.as_ref())
+            .map(|i| i.tensorflow_version.clone()),
+    );
     Ok(prepared)
 }
 

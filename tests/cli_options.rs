@@ -26,6 +26,7 @@ fn example(row: &OptionRow) -> &'static str {
         ValueKind::Bool => "false",
         ValueKind::List => "a,b",
         ValueKind::Text | ValueKind::Path => "x",
+        ValueKind::Patterns => "a*,b",
     }
 }
 
@@ -67,7 +68,11 @@ fn every_row_parses_as_flag_equals_value_and_as_flag_space_value() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let mut spaced: Vec<String> = spellings()
-        .flat_map(|(row, name)| [format!("--{name}"), example(row).to_owned()])
+        .flat_map(|(row, name)| match row.kind {
+            // Patterns follow `=` only: a bare pattern flag means every weight.
+            ValueKind::Patterns => vec![format!("--{name}")],
+            _ => vec![format!("--{name}"), example(row).to_owned()],
+        })
         .collect();
     spaced.push("--help".into());
     let out = run(&spaced);

@@ -107,6 +107,7 @@ pub struct Prepared {
     outputs: Vec<String>,
     changes: Vec<String>,
     late: Vec<Late>,
+    tf_version: Option<String>,
 }
 
 /// A rewrite of the frozen graph once its values are filled in, run by
@@ -127,6 +128,22 @@ impl Prepared {
 
     /// Completes the freeze with the bytes of [`Prepared::reads`].
     pub fn finish(mut self, loaded: &[Vec<u8>]) -> Result<Plan> {
+        let content = self.fill(loaded)?;
+        let segments = plan::encode(&self.graph, |i| content.get(&i).cloned());
+        let output_bytes: u64 = segments.iter().map(|s| s.len()).sum();
+        check_size(
+            output_bytes,
+            &content,
+            self.allow_over_2gb,
+            &mut self.warnings,
+        )?;
+        Ok(self.into_plan(segments, output_bytes))
+    }
+
+    /// Fills the frozen Consts with the bytes of [`Prepared::reads`] and runs
+    /// the late rewrites; returns the Consts whose values stay ranges of a
+    /// shard, by node index of [`Prepared::graph`].
+    pub(crate) fn fill(&mut self, loaded: &[Vec<u8>]) -> Result<HashMap<usize, ContentRef>> {
         if loaded.len() != self.reads.len() {
             return Err(Error::Usage(format!(
                 "finish() needs {} ranges of data, got {}",
@@ -218,6 +235,11 @@ impl Prepared {
         if !self.late.is_empty() {
             content = self.run_late(content)?;
         }
+        Ok(content)
+    }
+
+    /// The plan of `segments`, with what the freeze did.
+    pub(crate) fn into_plan(self, segments: Vec<plan::Segment>, output_bytes: u64) -> Plan {
         let inputs = self
             .graph
             .node
@@ -225,15 +247,7 @@ impl Prepared {
             .filter(|n| is_placeholder(&n.op))
             .map(|n| n.name.clone())
             .collect();
-        let segments = plan::encode(&self.graph, |i| content.get(&i).cloned());
-        let output_bytes: u64 = segments.iter().map(|s| s.len()).sum();
-        check_size(
-            output_bytes,
-            &content,
-            self.allow_over_2gb,
-            &mut self.warnings,
-        )?;
-        Ok(Plan {
+        Plan {
             segments,
             summary: Summary {
                 frozen: self.frozen,
@@ -247,7 +261,22 @@ impl Prepared {
             },
             data_files: self.data_files,
             warnings: self.warnings,
-        })
+        }
+    }
+
+    /// The TF version the graph records (`meta_info_def.tensorflow_version`).
+    pub(crate) fn tf_version(&self) -> Option<&str> {
+        self.tf_version.as_deref()
+    }
+
+    /// Sets what [`Prepared::tf_version`] says.
+    pub(crate) fn set_tf_version(&mut self, version: Option<String>) {
+        self.tf_version = version.filter(|v| !v.is_empty());
+    }
+
+    /// The output nodes.
+    pub(crate) fn outputs(&self) -> &[String] {
+        &self.outputs
     }
 }
 
@@ -378,6 +407,7 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
         outputs,
         changes,
         late: Vec::new(),
+        tf_version: None,
     })
 }
 

@@ -161,7 +161,7 @@ fn located(text: &str, error: &prost_reflect::text_format::ParseError) -> String
     }
 }
 
-fn descriptor_pool() -> Result<&'static DescriptorPool> {
+pub(crate) fn descriptor_pool() -> Result<&'static DescriptorPool> {
     static POOL: OnceLock<Option<DescriptorPool>> = OnceLock::new();
     POOL.get_or_init(|| DescriptorPool::decode(crate::proto::FILE_DESCRIPTOR_SET).ok())
         .as_ref()

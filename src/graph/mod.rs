@@ -23,6 +23,7 @@ mod text;
 
 use crate::proto::{GraphDef, MetaGraphDef, OpList, SaverDef};
 
+pub(crate) use load::descriptor_pool;
 pub use load::{load, load_saver, parse_text};
 pub use saved_model::{load_saved_model, output_nodes, signature_outputs};
 

@@ -52,6 +52,8 @@ fn freeze(
     stdout: &mut dyn Write,
     say: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
+    // Contradicting output flags are refused before any file is read.
+    let tfjs_target = crate::tfjs::Target::from_flags(values)?;
     let inputs = Inputs::read(values)?;
     for warning in &inputs.warnings {
         say(&format!("freeze_graph: warning: {}\n", cli(warning)));
@@ -66,6 +68,21 @@ fn freeze(
                 file: "stdout".into(),
                 detail: e.to_string(),
             });
+    }
+    if let Some(target) = tfjs_target {
+        let mut request = inputs.request(values)?;
+        if let Some(path) = values.non_empty("report") {
+            check_writable(path)?;
+        }
+        // tensorflowjs_converter strips debug ops (TF.js has no kernels for
+        // them), and a legacy `shape {}` would load there as a scalar.
+        request.options.strip_debug_ops = true;
+        request.options.fix_legacy_shapes = true;
+        let plan = target.export(&request, values.bool("verify_checksums"), &mut *say)?;
+        if let Some(path) = values.non_empty("report") {
+            write_report(path, &plan, args)?;
+        }
+        return Ok(());
     }
     // Where the output and the report go is settled before any work, so a
     // bad path never costs a freeze, nor a written graph without its report.
@@ -112,14 +129,36 @@ fn freeze(
         )),
     }
     if let Some(path) = values.non_empty("report") {
-        std::fs::write(path, cli(&plan.report_json(&command_line(args)))).map_err(|e| {
-            Error::Output {
-                file: path.to_owned(),
-                detail: e.to_string(),
-            }
-        })?;
+        write_report(path, &plan, args)?;
     }
     Ok(())
+}
+
+fn write_report(path: &str, plan: &tf_freeze::Plan, args: &[String]) -> Result<(), Error> {
+    std::fs::write(path, cli(&plan.report_json(&command_line(args)))).map_err(|e| Error::Output {
+        file: path.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// The one-line account of what a freeze did.
+pub fn did(summary: &tf_freeze::Summary) -> String {
+    let (frozen, kept) = (summary.variables_frozen(), summary.nodes_kept);
+    format!(
+        "froze {frozen} variable{}, kept {kept} node{}",
+        plural(frozen),
+        plural(kept)
+    )
+}
+
+/// Says the plan's warnings and changes, as the freeze does.
+pub fn say_notes(plan: &tf_freeze::Plan, say: &mut dyn FnMut(&str)) {
+    for warning in &plan.warnings {
+        say(&format!("freeze_graph: warning: {}\n", cli(warning)));
+    }
+    for change in &plan.summary.changes {
+        say(&format!("freeze_graph: {}\n", cli(change)));
+    }
 }
 
 /// This run's command line, quoted for a POSIX shell.

@@ -72,7 +72,14 @@ pub fn parse_flags(args: &[String]) -> Result<OptionValues, Error> {
         };
         let row = options::find(name);
         let value = match inline {
+            Some(v) if v.is_empty() && row.is_some_and(|r| r.kind == ValueKind::Patterns) => {
+                return Err(Error::Usage(format!(
+                    "--{name}= needs patterns after '=' (or stands bare for every weight)"
+                )))
+            }
             Some(v) => v,
+            // Patterns are only ever given after `=`: bare means every weight.
+            None if row.is_some_and(|r| r.kind == ValueKind::Patterns) => String::new(),
             None if row.is_some_and(|r| r.kind == ValueKind::Bool) => match args.get(i) {
                 // A bare boolean means true; a following true/false word is its value.
                 Some(next) if !next.starts_with('-') && options::parse_bool(name, next).is_ok() => {

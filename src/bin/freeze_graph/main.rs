@@ -10,6 +10,7 @@ mod files;
 mod flags;
 mod output;
 mod roles;
+mod tfjs;
 mod write;
 
 fn main() -> ExitCode {

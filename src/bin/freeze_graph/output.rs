@@ -141,8 +141,15 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
     false
 }
 
-/// The temporary file being written, removed if a signal ends the run.
+/// The temporary file (or folder) being written, removed if a signal ends the run.
 static WRITING: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Names the temporary file or folder a signal must remove (`None`: nothing).
+pub fn set_writing(path: Option<PathBuf>) {
+    if let Ok(mut writing) = WRITING.lock() {
+        *writing = path;
+    }
+}
 
 /// `<target>.tmp-<pid>`, beside the target so the rename stays on one file system.
 pub struct TempFile {
@@ -205,7 +212,9 @@ pub fn remove_temp_on_signal() {
         if let Some(signal) = signals.forever().next() {
             if let Ok(writing) = WRITING.lock() {
                 if let Some(path) = writing.as_ref() {
-                    let _ = std::fs::remove_file(path);
+                    if std::fs::remove_file(path).is_err() {
+                        let _ = std::fs::remove_dir_all(path);
+                    }
                 }
             }
             let _ = signal_hook::low_level::emulate_default_handler(signal);

@@ -19,7 +19,7 @@ pub struct Shards {
 
 /// One data shard: opened (after the checks of `regular_size`) on first use,
 /// so shards no segment needs are never opened.
-struct ShardFile {
+pub struct ShardFile {
     name: String,
     file: Option<File>,
 }
@@ -64,6 +64,11 @@ impl Shards {
             .map(|name| ShardFile { name, file: None })
             .collect();
         Shards { files }
+    }
+
+    /// The shards as readers, by shard id.
+    pub fn files(&mut self) -> &mut [ShardFile] {
+        &mut self.files
     }
 
     pub fn read(&mut self, shard: u32, offset: u64, len: u64) -> Result<Vec<u8>, Error> {

@@ -1,0 +1,143 @@
+//! `model.json` as `write_artifacts` writes it: `format`, `generatedBy`,
+//! `convertedBy`, `signature`, `modelTopology`, `weightsManifest`. The
+//! topology and signature are protobuf's JSON mapping (python's
+//! `MessageToDict`: camelCase names, int64 as strings, bytes in base64, enums
+//! by name, default values left out), which the TF.js runtime reads
+//! (tfjs-converter/src/operations/operation_mapper.ts).
+
+use prost::Message;
+use prost_reflect::DynamicMessage;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::graph::attrs::{output_shape, type_attr};
+use crate::graph::names::node_name;
+use crate::proto::{attr_value, tensor_info, GraphDef, SignatureDef, TensorInfo, TensorShapeProto};
+use crate::tfjs::quantize::QuantizationInfo;
+
+/// One entry of a weights group: `name`, `shape`, `dtype`, `quantization`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestWeight {
+    /// The Const's node name.
+    pub name: String,
+    /// Its shape.
+    pub shape: Vec<i64>,
+    /// The TF.js dtype of its value (the original one when quantized).
+    pub dtype: &'static str,
+    /// How it is stored, when quantized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<QuantizationInfo>,
+}
+
+#[derive(Serialize)]
+struct Group<'a> {
+    paths: &'a [String],
+    weights: &'a [ManifestWeight],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelJson<'a> {
+    format: &'static str,
+    generated_by: &'a str,
+    converted_by: String,
+    signature: DynamicMessage,
+    model_topology: DynamicMessage,
+    weights_manifest: [Group<'a>; 1],
+}
+
+/// What `model.json` is made of.
+pub struct Model<'a> {
+    pub graph: &'a GraphDef,
+    pub signature: SignatureDef,
+    pub generated_by: &'a str,
+    pub paths: Vec<String>,
+    pub manifest: &'a [ManifestWeight],
+}
+
+/// `model.json`'s bytes.
+pub fn write(model: Model<'_>) -> Result<Vec<u8>> {
+    let json = ModelJson {
+        format: "graph-model",
+        generated_by: model.generated_by,
+        converted_by: format!("tf-freeze {}", env!("CARGO_PKG_VERSION")),
+        signature: dynamic(&model.signature, "tensorflow.SignatureDef")?,
+        model_topology: dynamic(model.graph, "tensorflow.GraphDef")?,
+        weights_manifest: [Group {
+            paths: &model.paths,
+            weights: model.manifest,
+        }],
+    };
+    serde_json::to_vec(&json)
+        .map_err(|e| Error::unsupported(format!("model.json cannot be written: {e}")))
+}
+
+/// The message as prost-reflect sees it, for its JSON mapping.
+fn dynamic(message: &impl Message, name: &str) -> Result<DynamicMessage> {
+    let pool = crate::graph::descriptor_pool()?;
+    let descriptor = pool
+        .get_message_by_name(name)
+        .ok_or_else(|| Error::unsupported(format!("the built-in descriptors lack {name}")))?;
+    DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+        .map_err(|e| Error::unsupported(format!("{name} does not re-read: {e}")))
+}
+
+/// The signature `_build_signature_def` makes for a frozen graph, keyed by
+/// tensor name: the placeholders as inputs, the outputs; each with its dtype
+/// and shape where the graph records them.
+pub fn signature(graph: &GraphDef, outputs: &[String]) -> SignatureDef {
+    let mut signature = SignatureDef::default();
+    for node in graph
+        .node
+        .iter()
+        .filter(|n| crate::graph::ops::is_placeholder(&n.op))
+    {
+        let shape = match node.attr.get("shape").and_then(|a| a.value.as_ref()) {
+            Some(attr_value::Value::Shape(shape)) => Some(shape.clone()),
+            _ => None,
+        };
+        let name = format!("{}:0", node.name);
+        signature.inputs.insert(
+            name.clone(),
+            info(name, type_attr(node, "dtype").unwrap_or_default(), shape),
+        );
+    }
+    for output in outputs {
+        let base = node_name(output);
+        let port = output.rsplit_once(':').map_or("0", |(_, p)| p);
+        let name = format!("{base}:{port}");
+        let node = graph.node.iter().find(|n| n.name == base);
+        let k = port.parse::<usize>().unwrap_or(0);
+        let dtype = node
+            .and_then(|n| {
+                ["T", "dtype", "out_type", "DstT"]
+                    .iter()
+                    .find_map(|attr| type_attr(n, attr))
+            })
+            .unwrap_or_default();
+        let shape = node
+            .and_then(|n| output_shape(n, k))
+            .map(|dims| TensorShapeProto {
+                dim: dims
+                    .into_iter()
+                    .map(|size| crate::proto::tensor_shape_proto::Dim {
+                        size,
+                        name: String::new(),
+                    })
+                    .collect(),
+                ..Default::default()
+            });
+        signature
+            .outputs
+            .insert(name.clone(), info(name, dtype, shape));
+    }
+    signature
+}
+
+fn info(name: String, dtype: i32, shape: Option<TensorShapeProto>) -> TensorInfo {
+    TensorInfo {
+        encoding: Some(tensor_info::Encoding::Name(name)),
+        dtype,
+        tensor_shape: shape,
+    }
+}

@@ -30,6 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .boxed(".tensorflow.AttrValue.value.tensor")
         .boxed(".tensorflow.AttrValue.value.list")
         .boxed(".tensorflow.AttrValue.value.func")
+        // Rarely set, and inline they would double the size of every NodeDef.
+        .boxed(".tensorflow.NodeDef.experimental_debug_info")
+        .boxed(".tensorflow.NodeDef.experimental_type")
         // Map entries are written in upb's deterministic order (see src/wire.rs).
         .prost_path("crate::wire")
         .compile_fds(descriptors)?;

@@ -5,7 +5,7 @@
 //! second GraphDef holding only the new nodes, concatenated to the first, decode
 //! as one graph. The result is deterministic and needs no TensorFlow.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used)]
 
 use std::path::Path;
 

@@ -22,6 +22,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     prost_build::Config::new()
         // TF serializes deterministically: map entries sorted by key.
         .btree_map(["."])
+        // Every node holds its attrs in a map whose B-tree leaf reserves room for
+        // eleven values, so an inline `TensorProto` (about 400 bytes) made each
+        // node's attrs cost over 4 KB even for a single `T`. Boxed, a value is a
+        // pointer wide and the leaf about 600 bytes.
+        .boxed(".tensorflow.AttrValue.value.shape")
+        .boxed(".tensorflow.AttrValue.value.tensor")
+        .boxed(".tensorflow.AttrValue.value.list")
+        .boxed(".tensorflow.AttrValue.value.func")
+        // Rarely set, and inline they would double the size of every NodeDef.
+        .boxed(".tensorflow.NodeDef.experimental_debug_info")
+        .boxed(".tensorflow.NodeDef.experimental_type")
         // Map entries are written in upb's deterministic order (see src/wire.rs).
         .prost_path("crate::wire")
         .compile_fds(descriptors)?;

@@ -356,7 +356,7 @@ fn len_delimited_size(len: u64) -> u64 {
 /// last attr key, so the content is the last thing in the node's encoding.
 fn encode_const_prefix(node: &NodeDef, content_len: u64, out: &mut Vec<u8>) {
     let tensor_header: TensorProto = match node.attr.get("value").and_then(|a| a.value.as_ref()) {
-        Some(attr_value::Value::Tensor(t)) => t.clone(),
+        Some(attr_value::Value::Tensor(t)) => (**t).clone(),
         _ => TensorProto::default(),
     };
     let mut without_value = node.clone();

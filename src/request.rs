@@ -420,7 +420,11 @@ mod tests {
             "dtype",
             attr_value::Value::Type(DataType::DtFloat as i32),
         );
-        with_attr(typed, "shape", attr_value::Value::Shape(shape(dims)))
+        with_attr(
+            typed,
+            "shape",
+            attr_value::Value::Shape(Box::new(shape(dims))),
+        )
     }
 
     fn values(tensor: &TensorProto) -> Vec<f32> {
@@ -533,7 +537,7 @@ mod tests {
             with_attr(
                 node("mean/Initializer/zeros", "Const", &[]),
                 "value",
-                attr_value::Value::Tensor(zeros),
+                attr_value::Value::Tensor(Box::new(zeros)),
             ),
             node("mean/Assign", "Assign", &["mean", "mean/Initializer/zeros"]),
             variable("noise", &[2]),

@@ -172,7 +172,7 @@ fn placeholder(node: &NodeDef, port: usize, dtype: i32, dims: Option<&[i64]>) ->
     placeholder.attr.insert(
         "shape".into(),
         AttrValue {
-            value: Some(attr_value::Value::Shape(shape)),
+            value: Some(attr_value::Value::Shape(Box::new(shape))),
         },
     );
     placeholder
@@ -218,10 +218,10 @@ mod tests {
 
     fn split_graph() -> GraphDef {
         let float = attr_value::Value::Type(DataType::DtFloat as i32);
-        let shapes = attr_value::Value::List(attr_value::ListValue {
+        let shapes = attr_value::Value::List(Box::new(attr_value::ListValue {
             shape: vec![shape(&[-1, 2]), shape(&[-1, 2])],
             ..Default::default()
-        });
+        }));
         graph(vec![
             node("file", "ReadFile", &["path"]),
             with_attr(

@@ -150,7 +150,7 @@ fn queue_placeholder(graph: &GraphDef, source: &NodeDef, k: usize, name: &str) -
     node.attr.insert(
         "shape".into(),
         AttrValue {
-            value: Some(attr_value::Value::Shape(shape)),
+            value: Some(attr_value::Value::Shape(Box::new(shape))),
         },
     );
     Ok(node)
@@ -214,12 +214,12 @@ mod tests {
             with_attr(
                 node("queue", "RandomShuffleQueueV2", &[]),
                 "shapes",
-                attr_value::Value::List(shapes),
+                attr_value::Value::List(Box::new(shapes)),
             ),
             with_attr(
                 node("dequeue", "QueueDequeueManyV2", &["queue", "dequeue/n"]),
                 "component_types",
-                attr_value::Value::List(types),
+                attr_value::Value::List(Box::new(types)),
             ),
             node("Reshape", "Reshape", &["dequeue:1", "shape"]),
             node("loss", "Sub", &["logits", "dequeue:2"]),

@@ -73,7 +73,7 @@ pub fn placeholder_to_const(
 /// rank is unknown (what a `keep_prob = tf.placeholder(tf.float32)` is fed).
 fn const_shape(node: &NodeDef) -> Result<TensorShapeProto> {
     let declared = match node.attr.get("shape").and_then(|a| a.value.as_ref()) {
-        Some(attr_value::Value::Shape(shape)) => shape.clone(),
+        Some(attr_value::Value::Shape(shape)) => (**shape).clone(),
         _ => return Ok(TensorShapeProto::default()),
     };
     match shape_dims(&declared) {
@@ -200,7 +200,7 @@ mod tests {
             "dtype",
             attr_value::Value::Type(dtype as i32),
         );
-        with_attr(node, "shape", attr_value::Value::Shape(shape))
+        with_attr(node, "shape", attr_value::Value::Shape(Box::new(shape)))
     }
 
     fn value(graph: &GraphDef, name: &str) -> TensorProto {
@@ -209,7 +209,7 @@ mod tests {
             .get("value")
             .and_then(|a| a.value.clone())
         {
-            Some(attr_value::Value::Tensor(t)) => t,
+            Some(attr_value::Value::Tensor(t)) => *t,
             other => panic!("{name} has no tensor: {other:?}"),
         }
     }
@@ -225,7 +225,11 @@ mod tests {
             "dtype",
             attr_value::Value::Type(DataType::DtBool as i32),
         );
-        default = with_attr(default, "shape", attr_value::Value::Shape(shape(&[])));
+        default = with_attr(
+            default,
+            "shape",
+            attr_value::Value::Shape(Box::new(shape(&[]))),
+        );
         let mut g = graph(vec![
             placeholder("keep_prob", DataType::DtFloat, None),
             default,

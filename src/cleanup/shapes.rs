@@ -114,7 +114,7 @@ fn set_shape(node: &mut NodeDef, shape: TensorShapeProto) {
     node.attr.insert(
         "shape".into(),
         AttrValue {
-            value: Some(attr_value::Value::Shape(shape)),
+            value: Some(attr_value::Value::Shape(Box::new(shape))),
         },
     );
 }
@@ -164,7 +164,7 @@ pub fn fix_legacy_shapes(graph: &mut GraphDef) -> Vec<String> {
         node.attr.insert(
             "shape".into(),
             AttrValue {
-                value: Some(attr_value::Value::Shape(shape)),
+                value: Some(attr_value::Value::Shape(Box::new(shape))),
             },
         );
         changes.push(format!(
@@ -189,7 +189,7 @@ mod tests {
         with_attr(
             node(name, "Placeholder", &[]),
             "shape",
-            attr_value::Value::Shape(shape(dims)),
+            attr_value::Value::Shape(Box::new(shape(dims))),
         )
     }
 
@@ -225,10 +225,10 @@ mod tests {
 
     #[test]
     fn legacy_scalar_shapes_become_unknown() {
-        let outputs = attr_value::Value::List(attr_value::ListValue {
+        let outputs = attr_value::Value::List(Box::new(attr_value::ListValue {
             shape: vec![shape(&[-1, 3])],
             ..Default::default()
-        });
+        }));
         let mut g = graph(vec![
             placeholder("a", &[]),
             with_attr(placeholder("b", &[]), "_output_shapes", outputs),

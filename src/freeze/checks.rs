@@ -44,6 +44,10 @@ pub(super) fn check_initializers(
     options: &Options,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    // The indexes below cost a word per node; most freezes name no initializer.
+    if options.initializer_nodes.is_empty() {
+        return Ok(());
+    }
     let frozen: HashSet<&str> = variables::to_convert(extracted, options)
         .map(|(_, n)| n.name.as_str())
         .collect();

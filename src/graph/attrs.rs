@@ -27,7 +27,7 @@ pub fn type_value(dtype: i32) -> AttrValue {
 /// A Const node's `value` attr.
 pub fn tensor_attr(tensor: TensorProto) -> AttrValue {
     AttrValue {
-        value: Some(attr_value::Value::Tensor(tensor)),
+        value: Some(attr_value::Value::Tensor(Box::new(tensor))),
     }
 }
 

@@ -93,7 +93,7 @@ impl<'g> Nodes<'g> {
         match node.op.as_str() {
             "Const" => match node.attr.get("value").and_then(|a| a.value.as_ref()) {
                 Some(attr_value::Value::Tensor(value)) => Initial::Constant {
-                    value: Box::new(value.clone()),
+                    value: value.clone(),
                     from: node.name.clone(),
                 },
                 _ => Initial::Other(format!("'{name}' has no value")),
@@ -216,7 +216,7 @@ mod tests {
         n.attr.insert(
             "value".into(),
             AttrValue {
-                value: Some(attr_value::Value::Tensor(value)),
+                value: Some(attr_value::Value::Tensor(Box::new(value))),
             },
         );
         n

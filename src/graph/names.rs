@@ -36,48 +36,81 @@ pub fn shorten(text: &str) -> String {
 }
 
 /// The existing names nearest to `wanted`, best first, for "did you mean".
+/// One pass that keeps only the best five and allocates nothing per name:
+/// a name whose length alone puts it out of reach is skipped without an
+/// edit distance, so a graph of a million nodes costs a scan, not a copy.
 pub fn suggestions<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
     // The edit distance costs the product of the lengths; no name is near a huge one.
     if wanted.len() > MAX_ECHO {
         return Vec::new();
     }
-    let wanted_lower = wanted.to_lowercase();
-    let mut scored: Vec<(usize, &str)> = names
-        .filter_map(|name| {
-            let lower = name.to_lowercase();
-            let distance = edit_distance(&wanted_lower, &lower);
-            let limit = (wanted.len() / 3).max(2);
-            let last_part = lower.rsplit('/').next().unwrap_or(&lower);
-            if distance <= limit || last_part == wanted_lower {
-                Some((distance, name))
-            } else {
-                None
-            }
-        })
-        .collect();
-    scored.sort();
-    scored
-        .into_iter()
-        .take(5)
-        .map(|(_, n)| n.to_owned())
-        .collect()
+    let limit = (wanted.len() / 3).max(2);
+    let wanted: Vec<char> = lower_chars(wanted).collect();
+    let mut row = Vec::with_capacity(wanted.len() + 1);
+    let mut best: Vec<(usize, &str)> = Vec::with_capacity(SUGGESTIONS + 1);
+    for name in names {
+        let last_part = name.rsplit('/').next().unwrap_or(name);
+        let distance = if lower_chars(last_part).eq(wanted.iter().copied()) {
+            bounded_distance(&wanted, name, usize::MAX, &mut row)
+        } else {
+            bounded_distance(&wanted, name, limit, &mut row)
+        };
+        let Some(distance) = distance else { continue };
+        let at = best.partition_point(|&(d, n)| (d, n) <= (distance, name));
+        if at < SUGGESTIONS {
+            best.insert(at, (distance, name));
+            best.truncate(SUGGESTIONS);
+        }
+    }
+    best.into_iter().map(|(_, n)| n.to_owned()).collect()
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
-            let insert = current.last().copied().unwrap_or(0) + 1;
-            current.push(substitute.min(delete).min(insert));
-        }
-        previous = current;
+/// How many names "did you mean" offers.
+const SUGGESTIONS: usize = 5;
+
+fn lower_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars().flat_map(char::to_lowercase)
+}
+
+/// The case-blind edit distance from `wanted` to `name` when at most `limit`,
+/// reusing `row` between calls.
+fn bounded_distance(
+    wanted: &[char],
+    name: &str,
+    limit: usize,
+    row: &mut Vec<usize>,
+) -> Option<usize> {
+    // Each character of length difference costs at least one edit.
+    let name_len = lower_chars(name).count();
+    if name_len.abs_diff(wanted.len()) > limit {
+        return None;
     }
-    previous.last().copied().unwrap_or(0)
+    row.clear();
+    row.extend(0..=wanted.len());
+    for (i, cb) in lower_chars(name).enumerate() {
+        let mut diagonal = i;
+        let mut current = i + 1;
+        let mut row_min = current;
+        for (j, ca) in wanted.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX - 1);
+            let next = (diagonal + usize::from(*ca != cb))
+                .min(above + 1)
+                .min(current + 1);
+            diagonal = above;
+            if let Some(slot) = row.get_mut(j + 1) {
+                *slot = next;
+            }
+            current = next;
+            row_min = row_min.min(next);
+        }
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        if row_min > limit {
+            return None;
+        }
+    }
+    row.last().copied().filter(|&d| d <= limit)
 }
 
 /// The node an output name refers to: `name`, `name:0`, `^name`, and a stray
@@ -137,6 +170,15 @@ mod tests {
 
     #[test]
     fn lists_drop_spaces_and_empty_items() {}
+
+    #[test]
+    fn suggestions_keep_the_best_five_of_many_names() {
+        let names: Vec<String> = (0..10_000).map(|i| format!("layer_{i}/output")).collect();
+        let found = suggestions("layer_12/outptu", names.iter().map(String::as_str));
+        assert_eq!(found.first().map(String::as_str), Some("layer_12/output"));
+        assert_eq!(found.len(), 5);
+        assert!(suggestions("Output", ["a/output"].into_iter()).contains(&"a/output".to_owned()));
+    }
 
     #[test]
     fn suggestions_find_near_names() {

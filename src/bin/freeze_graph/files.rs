@@ -16,25 +16,50 @@ use tf_freeze::{CheckpointFiles, Error, FreezeRequest, InputFile};
 const MAX_STREAM_BYTES: u64 = 2 << 30;
 
 /// Reads a graph, meta graph or saver: a file or a stream (`/dev/stdin`, a
-/// pipe), up to `MAX_STREAM_BYTES`.
+/// pipe), up to `MAX_STREAM_BYTES`. A stream is read in chunks so that what is
+/// held never passes the limit (a growing `Vec` would double to twice it), and
+/// the first chunk is checked before reading on: a zero first byte is field 0
+/// in binary protobuf and NUL in text, so no graph starts with one (`/dev/zero`
+/// is refused at once instead of being read to the limit).
 pub fn read_file(path: &str, what: &str) -> Result<Vec<u8>, Error> {
     let cannot = |e: std::io::Error| Error::MissingFile {
         file: path.to_owned(),
         detail: format!("cannot read the {what} ({e})"),
     };
+    let mut file = File::open(path).map_err(cannot)?;
     let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|file| file.take(MAX_STREAM_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_STREAM_BYTES {
-        return Err(Error::TooLarge {
-            what: format!("{path} (the {what})"),
-            size: bytes.len() as u64,
-            limit: MAX_STREAM_BYTES,
-        });
+    let mut chunk = vec![0u8; READ_CHUNK];
+    loop {
+        let read = match file.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(cannot(e)),
+        };
+        if bytes.is_empty() && chunk.first() == Some(&0) {
+            return Err(Error::Corrupt {
+                file: path.to_owned(),
+                detail: format!(
+                    "is not a {what}: it starts with a zero byte, which no protobuf file, binary or text, does"
+                ),
+            });
+        }
+        let total = bytes.len() as u64 + read as u64;
+        if total > MAX_STREAM_BYTES {
+            return Err(Error::TooLarge {
+                what: format!(
+                    "{path} (the {what}; protobuf cannot read a message over 2 GiB, so reading stopped there)"
+                ),
+                size: total,
+                limit: MAX_STREAM_BYTES,
+            });
+        }
+        bytes.extend_from_slice(chunk.get(..read).unwrap_or_default());
     }
-    Ok(bytes)
 }
+
+/// How much of a graph stream is read at a time.
+const READ_CHUNK: usize = 1 << 20;
 
 /// Reads a checkpoint file (`.index`, V1 table), which must be a regular
 /// file once links are followed: a device or FIFO would never end, or never

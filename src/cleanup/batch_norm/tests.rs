@@ -12,7 +12,7 @@ fn constant(name: &str, dims: &[i64], values: &[f32]) -> NodeDef {
         "dtype",
         attr_value::Value::Type(DataType::DtFloat as i32),
     );
-    with_attr(node, "value", attr_value::Value::Tensor(tensor))
+    with_attr(node, "value", attr_value::Value::Tensor(Box::new(tensor)))
 }
 
 fn float_attr(node: NodeDef) -> NodeDef {
@@ -194,14 +194,14 @@ fn float_values_repeat_the_last_value() {
     let c = with_attr(
         node("c", "Const", &[]),
         "value",
-        attr_value::Value::Tensor(tensor.clone()),
+        attr_value::Value::Tensor(Box::new(tensor.clone())),
     );
     assert_eq!(float_values(&c).expect("floats").values, [1., 2., 2.]);
     tensor.float_val = vec![1.0; 4];
     let c = with_attr(
         node("c", "Const", &[]),
         "value",
-        attr_value::Value::Tensor(tensor),
+        attr_value::Value::Tensor(Box::new(tensor)),
     );
     assert!(float_values(&c).is_none());
 }

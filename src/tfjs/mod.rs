@@ -97,7 +97,7 @@ fn consts(graph: &GraphDef) -> impl Iterator<Item = (usize, &NodeDef, &TensorPro
             return None;
         }
         match node.attr.get("value").and_then(|a| a.value.as_ref()) {
-            Some(attr_value::Value::Tensor(t)) => Some((i, node, t)),
+            Some(attr_value::Value::Tensor(t)) => Some((i, node, &**t)),
             _ => None,
         }
     })

@@ -93,7 +93,7 @@ pub fn signature(graph: &GraphDef, outputs: &[String]) -> SignatureDef {
         .filter(|n| crate::graph::ops::is_placeholder(&n.op))
     {
         let shape = match node.attr.get("shape").and_then(|a| a.value.as_ref()) {
-            Some(attr_value::Value::Shape(shape)) => Some(shape.clone()),
+            Some(attr_value::Value::Shape(shape)) => Some((**shape).clone()),
             _ => None,
         };
         let name = format!("{}:0", node.name);

@@ -101,7 +101,13 @@ pub fn graph_nodes(graph: &LoadedGraph, query: &str, limit: usize) -> NodeMatche
             continue;
         };
         total += 1;
-        // Indices only: the few nodes sent are written out below.
+        // Indices only: the few nodes sent are written out below. The name
+        // itself comes first, so Enter after typing it whole picks it.
+        if lower == wanted {
+            starting.insert(0, i);
+            starting.truncate(limit);
+            continue;
+        }
         let list = if at == 0 {
             &mut starting
         } else {
@@ -358,6 +364,8 @@ mod tests {
         let found = graph_nodes(&classifier(), "MAT", 10);
         let names: Vec<&str> = found.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["dense/MatMul"]);
+        let found = graph_nodes(&classifier(), "logits", 3);
+        assert_eq!(found.nodes.first().map(|n| n.name.as_str()), Some("logits"));
         let found = graph_nodes(&classifier(), "a", 3);
         assert_eq!(found.nodes.first().map(|n| n.name.as_str()), Some("ArgMax"));
         assert_eq!(found.nodes.len(), 3);

@@ -80,16 +80,20 @@ const tensorText = (t) => `${t.key}: ${[t.dtype, t.shape && shapeText(t.shape)].
  */
 export function renderChoices(ui, store, choose) {
   const choices = outputChoices(store);
-  ui.choicesBox.hidden = choices.length < 1 || (choices.length === 1 && !choices[0].signature);
+  // One plain choice is the field itself; it is shown when it needs an option to freeze.
+  const worthShowing = choices.length > 1 || choices.some((c) => c.signature || /checkpoint lacks/.test(c.reason));
+  ui.choicesBox.hidden = !worthShowing;
   const held = names(store.outputs).join(',');
   const signature = choices.some((c) => c.signature);
   ui.choicesTitle.textContent = signature ? 'Signatures and other choices' : 'Whole choices';
   const key = JSON.stringify(choices.map((c) => c.names)) + held;
   if (ui.choices.dataset.key === key) return;
   ui.choices.dataset.key = key;
+  // Signatures may share outputs: the first that holds the field's names is the one checked.
+  const checked = choices.findIndex((c) => c.names.join(',') === held);
   ui.choices.replaceChildren(
     ...choices.map((c, i) => {
-      const input = el('input', { type: 'radio', name: 'output-choice', id: `choice-${i}`, value: c.names.join(','), checked: c.names.join(',') === held });
+      const input = el('input', { type: 'radio', name: 'output-choice', id: `choice-${i}`, value: c.names.join(','), checked: i === checked });
       input.addEventListener('change', () => choose(c.names));
       const title = c.signature ? el('strong', { textContent: c.signature.name }) : el('span', { textContent: c.names.join(', ') });
       const label = el('label', { htmlFor: input.id }, title);

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::dtype::python_dtype_name;
 use crate::graph::attrs::{op_defs, output_dtype, output_shape};
-use crate::graph::ops::{is_placeholder, is_variable, XENT_OPS};
+use crate::graph::ops::{is_placeholder, is_variable, SHAPE_OPS, XENT_OPS};
 use crate::graph::LoadedGraph;
 use crate::proto::OpDef;
 
@@ -269,7 +269,8 @@ fn consumers(
             training += 1;
             continue;
         }
-        if listed.len() >= MAX_CONSUMERS {
+        // A shape op reads only the shape, not the values: it decides nothing.
+        if listed.len() >= MAX_CONSUMERS || SHAPE_OPS.contains(&node.op.as_str()) {
             continue;
         }
         let (role, leads_to) = match loss_or_metric(&node.name, &node.op) {
@@ -350,6 +351,7 @@ mod tests {
                     node("Equal", "Equal", &["ArgMax", "labels"]),
                     node("accuracy", "Mean", &["Equal"]),
                     node("gradients/xent_grad/mul", "Mul", &["logits"]),
+                    node("xent/Shape", "Shape", &["logits"]),
                 ],
                 ..GraphDef::default()
             },
@@ -397,6 +399,7 @@ mod tests {
             (Some("metric"), Some("accuracy"))
         );
         assert_eq!(near.training_consumers, 1);
+        assert!(near.consumers.iter().all(|c| c.node.op != "Shape"));
     }
 
     #[test]

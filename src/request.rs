@@ -57,6 +57,46 @@ impl Graph {
     pub fn nodes(&self) -> usize {
         self.loaded.graph.node.len()
     }
+
+    /// The graph of `request` (its checkpoint is not read), as the freeze loads it.
+    pub fn load(request: &FreezeRequest<'_>) -> Result<Graph> {
+        Ok(Graph {
+            loaded: load_graphs(request)?,
+        })
+    }
+
+    /// The nodes whose names contain `query`, at most `limit` (see [`inspect::graph_nodes`]).
+    pub fn nodes_matching(&self, query: &str, limit: usize) -> inspect::NodeMatches {
+        inspect::graph_nodes(&self.loaded, query, limit)
+    }
+
+    /// Each of `names` as the freeze resolves it: `(given, Ok(node))`, or
+    /// `(given, Err(suggestions))` for a name not in the graph, nearest first.
+    pub fn check_outputs<'n>(
+        &self,
+        names: &'n [String],
+    ) -> Vec<(&'n str, std::result::Result<String, Vec<String>>)> {
+        names
+            .iter()
+            .map(|given| {
+                let found = match resolve_output(&self.loaded.graph, given) {
+                    Ok(node) => Ok(node),
+                    Err(Error::UnknownNode { suggestions, .. }) => Err(suggestions),
+                    Err(_) => Err(Vec::new()),
+                };
+                (given.as_str(), found)
+            })
+            .collect()
+    }
+
+    /// What node `name` is computed from and what reads it (see [`inspect::node_neighbourhood`]).
+    pub fn neighbourhood(&self, name: &str, depth: usize) -> Result<inspect::Neighbourhood> {
+        let found = resolve_output(&self.loaded.graph, name)?;
+        inspect::node_neighbourhood(&self.loaded, &found, depth).ok_or_else(|| Error::UnknownNode {
+            name: found,
+            suggestions: Vec::new(),
+        })
+    }
 }
 
 /// Freezes `graph` with the values of `checkpoint`, whose `.data` shards are

@@ -248,3 +248,86 @@ pub async fn saved_model_tag_sets(file: File) -> Result<JsValue, JsValue> {
 pub fn crc32c_combine(crc_a: u32, crc_b: u32, len_b: u32) -> u32 {
     crate::bundle::crc::combine(crc_a, crc_b, len_b as usize)
 }
+
+thread_local! {
+    /// The last graph the output field asked about, by file and tag set: the
+    /// field asks on every key press, and parsing a large graph each time
+    /// would make typing lag. One graph only, so memory stays one graph's.
+    static FIELD_GRAPH: std::cell::RefCell<Option<(String, std::rc::Rc<crate::Graph>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The graph of `graph` (a SavedModel's meta graph per `options`), parsed once
+/// for the output field's questions.
+async fn field_graph(
+    graph: File,
+    options: &[String],
+) -> Result<std::rc::Rc<crate::Graph>, JsValue> {
+    let key = format!(
+        "{}|{}|{}|{}",
+        graph.name(),
+        graph.size(),
+        graph.last_modified(),
+        options.join("|")
+    );
+    if let Some(cached) = FIELD_GRAPH.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, g)| g.clone())
+    }) {
+        return Ok(cached);
+    }
+    let files = dropped(graph, &[], String::new(), options).await?;
+    let loaded = std::rc::Rc::new(crate::Graph::load(&files.request(label)?)?);
+    FIELD_GRAPH.with(|c| *c.borrow_mut() = Some((key, loaded.clone())));
+    Ok(loaded)
+}
+
+/// The output field's type-ahead: at most `limit` nodes whose names contain
+/// `query`, `{nodes: [{name, op, dtype, shape}], total}`.
+#[wasm_bindgen(js_name = graphNodes)]
+pub async fn graph_nodes(
+    graph: File,
+    options: Vec<String>,
+    query: String,
+    limit: usize,
+) -> Result<JsValue, JsValue> {
+    let loaded = field_graph(graph, &options).await?;
+    let found = loaded.nodes_matching(&query, limit);
+    parse_json(&serde_json::to_string(&found).unwrap_or_default())
+}
+
+/// What node `name` is computed from (`depth` levels) and what reads it:
+/// `{node, producers: [{node, role, inputs, repeated, hidden}], consumers: [{node, role, leads_to}], training_consumers}`.
+#[wasm_bindgen(js_name = nodeNeighbourhood)]
+pub async fn node_neighbourhood(
+    graph: File,
+    options: Vec<String>,
+    name: String,
+    depth: usize,
+) -> Result<JsValue, JsValue> {
+    let loaded = field_graph(graph, &options).await?;
+    let near = loaded.neighbourhood(&name, depth)?;
+    parse_json(&serde_json::to_string(&near).unwrap_or_default())
+}
+
+/// The output field's names as the freeze resolves them:
+/// `[{given, node}]` or `[{given, suggestions}]` for a name not in the graph.
+#[wasm_bindgen(js_name = checkOutputs)]
+pub async fn check_outputs(
+    graph: File,
+    options: Vec<String>,
+    names: Vec<String>,
+) -> Result<JsValue, JsValue> {
+    let loaded = field_graph(graph, &options).await?;
+    let checked: Vec<serde_json::Value> = loaded
+        .check_outputs(&names)
+        .into_iter()
+        .map(|(given, found)| match found {
+            Ok(node) => serde_json::json!({ "given": given, "node": node }),
+            Err(near) => serde_json::json!({ "given": given, "suggestions": near }),
+        })
+        .collect();
+    parse_json(&serde_json::Value::from(checked).to_string())
+}

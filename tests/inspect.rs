@@ -658,3 +658,20 @@ fn outputs_needing_missing_variables_are_not_choices() {
     }
     assert!(report.signatures.is_empty());
 }
+
+/// The partial checkpoint lacks the batch norm's moving statistics, whose
+/// initializers are constants: the generator is still the first choice, and
+/// its reason says that `initialize_missing` supplies them.
+#[test]
+fn outputs_whose_missing_variables_initialize_missing_supplies_are_choices() {
+    let report = report("partial_checkpoint");
+    let choice = report.output_choices.first().expect("a choice");
+    assert!(
+        choice.names.iter().any(|n| n == "generator/out"),
+        "{choice:?}"
+    );
+    assert!(
+        choice.reason.contains("`initialize_missing` gives them"),
+        "{choice:?}"
+    );
+}

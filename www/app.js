@@ -9,7 +9,7 @@ import * as state from './state.js';
 import { createView } from './view.js';
 
 const store = state.createStore();
-const view = createView({ toggleOutput });
+const view = createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs });
 const { ui } = view;
 const draw = () => view.render(store);
 // The rows of the core's option table that have a control on the page.
@@ -56,7 +56,11 @@ async function refresh() {
 
 /** After the graph or checkpoint changed: the outputs, the core's diagnosis and report, then the page. */
 async function choose() {
+  // A new graph's outputs come from the report on it with its checkpoint, so
+  // nothing that needs a variable the checkpoint lacks is pre-filled.
+  if (state.needsPrefill(store) && store.prefix) await updateReport('');
   state.prefillOutputs(store);
+  lookAt(names(store.outputs).at(-1));
   // Both come before anything is shown, so the page does not jump.
   await diagnose();
   await updateReport();
@@ -78,9 +82,8 @@ async function diagnose() {
 }
 
 /** Asks the core for its report on the chosen graph, checkpoint and outputs, and shows it. */
-async function updateReport() {
+async function updateReport(outputs = state.outputNames(store)) {
   const base = state.reportBase(store);
-  const outputs = state.outputNames(store);
   const { chosen } = store.reports;
   if (base === chosen.base && outputs === chosen.outputs) return;
   const mine = state.beginReport(store);
@@ -108,6 +111,92 @@ function outputsChanged(text) {
   state.setOutputs(store, text, { committed: true });
   draw();
   updateReport();
+}
+
+/** What the output field's questions to the core need: the graph file and its tag set. */
+const fieldRequest = () => ({ file: store.graph, options: state.inspectRequest(store, store.graph).options });
+
+// Answers to keys typed since are dropped: only the newest question counts.
+let typed = 0;
+
+/** The type-ahead: nodes whose names hold the name being typed. */
+async function searchNodes() {
+  const mine = ++typed;
+  const query = state.typedName(store);
+  const found = query && store.graph ? await settle(run('graphNodes', { ...fieldRequest(), query, limit: 20 })) : null;
+  if (mine !== typed) return;
+  state.showMatches(store, query, found?.ok);
+  view.renderField(store);
+}
+
+/** A type-ahead option: it replaces the name being typed, and is looked at. */
+function pickMatch(name) {
+  state.pickMatch(store, name);
+  ui.outputs.value = store.outputs;
+  ui.outputs.focus();
+  lookAt(name);
+  outputsChanged(store.outputs);
+}
+
+/** A "did you mean" button: the name replaces the unknown one. */
+function fixOutput(given, name) {
+  state.replaceOutput(store, given, name);
+  outputsChanged(store.outputs);
+  ui.outputs.focus();
+  lookAt(name);
+  checkOutputs();
+}
+
+/** A whole choice (a signature, a head) becomes the field. */
+function chooseOutputs(chosen) {
+  outputsChanged(chosen.join(','));
+  lookAt(chosen.at(-1));
+}
+
+/** When the field is left, its names are checked: each unknown one gets its nearest names. */
+async function checkOutputs() {
+  const text = store.outputs;
+  const given = names(text);
+  if (!store.graph || !given.length) return;
+  const answer = await settle(run('checkOutputs', { ...fieldRequest(), names: given }));
+  if (!answer.ok || text !== store.outputs) return;
+  state.keepCheck(store, text, answer.ok);
+  view.renderField(store);
+}
+
+let looked = 0;
+
+/** Shows what `name` is computed from and what reads it, before it is chosen. */
+async function lookAt(name) {
+  if (!name || !store.graph || store.near?.name === name) return;
+  const mine = ++looked;
+  state.keepNeighbourhood(store, name, null);
+  view.renderField(store);
+  const result = await settle(run('nodeNeighbourhood', { ...fieldRequest(), name, depth: 4 }));
+  if (mine !== looked) return;
+  state.keepNeighbourhood(store, name, result);
+  view.renderField(store);
+}
+
+/** Keys the type-ahead takes while its list is open; the rest type. */
+function fieldKeys(event) {
+  const open = store.matches?.nodes.length;
+  if (!open) return;
+  if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    event.preventDefault();
+    state.moveMatch(store, event.key === 'ArrowDown' ? 1 : -1);
+    view.renderField(store);
+    const active = store.matches.nodes[store.matches.active];
+    if (active) lookAt(active.name);
+  } else if (event.key === 'Enter' && store.matches.active >= 0) {
+    // Enter picks the highlighted node instead of submitting the form.
+    event.preventDefault();
+    pickMatch(store.matches.nodes[store.matches.active].name);
+  } else if (event.key === 'Escape') {
+    event.preventDefault();
+    state.showMatches(store, '', null);
+    view.renderField(store);
+  }
 }
 
 // ---- Freezing -------------------------------------------------------------------
@@ -241,8 +330,16 @@ function wire() {
   ui.outputs.addEventListener('input', () => {
     state.setOutputs(store, ui.outputs.value);
     view.renderSuggestions(store);
+    searchNodes();
   });
+  ui.outputs.addEventListener('keydown', fieldKeys);
   ui.outputs.addEventListener('change', () => outputsChanged(ui.outputs.value));
+  ui.outputs.addEventListener('blur', () => {
+    typed++;
+    state.showMatches(store, '', null);
+    view.renderField(store);
+    checkOutputs();
+  });
   ui.tags.addEventListener('change', () => {
     state.setTags(store, ui.tags.value);
     refresh();

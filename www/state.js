@@ -24,6 +24,9 @@ export function createStore() {
     outputs: '', // the outputs field
     outputsGraph: null, // the graph whose suggestion went into the outputs
     presetOutputs: null, // outputs to use instead of the suggestion (the sample's)
+    matches: null, // the type-ahead's {query, nodes, total, active}: nodes whose names match the name being typed
+    checked: null, // {text, results}: the outputs field's names as the core resolved them when it was left
+    near: null, // {name, result}: what the node being looked at is computed from and what reads it
     tags: '', // the chosen tag set, comma-separated
     tagSets: new WeakMap(), // SavedModel file: its meta graphs' tag sets, as the core read them
     freezing: false,
@@ -123,19 +126,43 @@ export function choosePrefix(store, prefix) {
   store.failure = null;
 }
 
+/** Whether the chosen graph has not had its outputs pre-filled yet. */
+export const needsPrefill = (store) => store.graph !== store.outputsGraph;
+
 /**
- * After the choice changed: a new graph gets its best whole choice (one model
- * head's names, or a signature's outputs; or the preset) as outputs. The
- * report only offers choices that would freeze, so with none the field stays empty.
+ * After the choice changed: a new graph gets its best whole choice (a
+ * SavedModel's default signature, else one model head's names; or the
+ * preset) as outputs. The choices come from the report on the graph with its
+ * checkpoint, which offers only outputs that would freeze, so with none the
+ * field stays empty.
  */
 export function prefillOutputs(store) {
   // What a freeze under way says stays until it ends.
   if (!store.freezing) store.notice = null;
-  if (store.graph === store.outputsGraph) return;
+  if (!needsPrefill(store)) return;
   store.outputsGraph = store.graph;
-  const best = store.graph && store.reports.graphs.get(store.graph)?.ok?.output_choices?.[0]?.names;
+  store.checked = null;
+  const best = outputChoices(store)[0]?.names;
   store.outputs = store.presetOutputs ?? best?.join(',') ?? '';
   store.presetOutputs = null;
+}
+
+/**
+ * The whole choices of outputs to offer: a SavedModel's signatures (the
+ * default first; with no `serving_default`, the first by key), then the
+ * report's other choices. `{names, reason, signature?}` each.
+ */
+export function outputChoices(store) {
+  const found = currentReport(store)?.ok;
+  if (!found) return [];
+  const savedModel = store.graph && roleOf(store, store.graph) === 'savedModel';
+  const signatures = savedModel ? found.signatures ?? [] : [];
+  const fromSignatures = signatures
+    .map((signature) => ({ names: [...new Set(signature.outputs.map((o) => o.name))], reason: `signature ${signature.name}`, signature }))
+    .filter((c) => c.names.length);
+  const same = (a, b) => a.join(',') === b.join(',');
+  const others = (found.output_choices ?? []).filter((c) => !fromSignatures.some((s) => same(s.names, c.names)));
+  return [...fromSignatures, ...others];
 }
 
 /** The outputs the sample was frozen with, for its graph once it is read. */
@@ -151,6 +178,45 @@ export function setOutputs(store, text, { committed = false } = {}) {
   store.outcome = null;
   store.failure = null;
   store.notice = null;
+}
+
+/** The type-ahead's list for the name being typed (`found` as the core's graphNodes answers). */
+export function showMatches(store, query, found) {
+  store.matches = found ? { query, nodes: found.nodes, total: found.total, active: -1 } : null;
+}
+
+/** Moves the type-ahead's highlight by `step`, wrapping around. */
+export function moveMatch(store, step) {
+  const m = store.matches;
+  if (!m?.nodes.length) return;
+  const n = m.nodes.length;
+  m.active = m.active < 0 ? (step > 0 ? 0 : n - 1) : (m.active + step + n) % n;
+}
+
+/** The name being typed (after the last comma) becomes `name`; the list closes. */
+export function pickMatch(store, name) {
+  const before = store.outputs.includes(',') ? store.outputs.replace(/[^,]*$/, '') : '';
+  store.outputs = `${before}${name}`;
+  store.matches = null;
+}
+
+/** The name being typed: what follows the last comma. */
+export const typedName = (store) => store.outputs.split(',').pop().trim();
+
+/** What the core said of the field's names (`results` as checkOutputs answers) when it held `text`. */
+export function keepCheck(store, text, results) {
+  store.checked = { text, results };
+}
+
+/** Replaces the name `given` in the field with `name` (a "did you mean" button). */
+export function replaceOutput(store, given, name) {
+  store.outputs = names(store.outputs).map((n) => (n === given ? name : n)).join(',');
+  store.checked = null;
+}
+
+/** The neighbourhood of `name` (`result` settled: `{ok}` or `{error}`). */
+export function keepNeighbourhood(store, name, result) {
+  store.near = { name, result };
 }
 
 /** The SavedModels whose tag sets the core has not read yet. */

@@ -22,6 +22,7 @@ import {
   variableRows,
 } from './report.js';
 import { blocker, controlLinks, labels } from './hints.js';
+import { renderCheck, renderChoices, renderMatches, renderNeighbourhood } from './outputs.js';
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -33,9 +34,11 @@ function fillSelect(select, items, chosen, label) {
 
 /**
  * The page's elements and the functions that draw them; `toggleOutput(name)`
- * is what a suggestion's button does.
+ * is what a suggestion's button does, `pickMatch(name)` a type-ahead option,
+ * `fixOutput(given, name)` a "did you mean" button, `chooseOutputs(names)` a
+ * whole choice.
  */
-export function createView({ toggleOutput }) {
+export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }) {
   const $ = (selector) => document.querySelector(selector);
   const ui = {
     status: $('#status'),
@@ -53,6 +56,14 @@ export function createView({ toggleOutput }) {
     commands: $('#commands'),
     form: $('#options'),
     outputs: $('#outputs'),
+    matches: $('#output-matches'),
+    outputsCheck: $('#outputs-check'),
+    choicesBox: $('#choices-box'),
+    choicesTitle: $('#choices-title'),
+    choices: $('#choices'),
+    nearBox: $('#near-box'),
+    nearTitle: $('#near-title'),
+    near: $('#near'),
     tags: $('#tags'),
     suggestions: $('#suggestions'),
     problems: $('#problems'),
@@ -100,7 +111,16 @@ export function createView({ toggleOutput }) {
     $('#variables-summary').textContent = `Variables in the checkpoint: ${variables.length}${folded}`;
     fillTags(store);
     renderSuggestions(store);
+    renderField(store);
     renderProblems(store);
+  }
+
+  /** The output field's helpers (outputs.js). */
+  function renderField(store) {
+    renderMatches(ui, store, pickMatch);
+    renderCheck(ui, store, fixOutput);
+    renderChoices(ui, store, chooseOutputs);
+    renderNeighbourhood(ui, store);
   }
 
   /** A SavedModel's tag sets, as a choice of those its file has. */
@@ -322,6 +342,7 @@ export function createView({ toggleOutput }) {
       renderStatus(store);
     },
     renderSuggestions,
+    renderField,
     renderForm,
     setUpControls,
     controlValues,

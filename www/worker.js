@@ -2,15 +2,18 @@
 // the page and a crash only ends this worker (the page starts a new one).
 // Messages in: {id, task, ...}; out: {id, result} | {id, error, fatal} | {id, progress}.
 import init, {
+  checkOutputs,
   crc32cCombine,
   crc32cUpdate,
   detectFiles,
   diagnose,
   freeze,
+  graphNodes,
   inspect,
   inspectCheckpoint,
   isV1Checkpoint,
   modelName,
+  nodeNeighbourhood,
   savedModelTagSets,
 } from './pkg/tf_freeze.js';
 
@@ -55,6 +58,15 @@ const TASKS = {
 
   /** The model's name for its downloads, from its files' paths (the core's `model_name`). */
   modelName: ({ paths }) => modelName(paths),
+
+  /** The output field's type-ahead: `{nodes: [{name, op, dtype, shape}], total}`. */
+  graphNodes: ({ file, options, query, limit }) => graphNodes(file, options, query, limit),
+
+  /** The output field's names as the core resolves them: `[{given, node} | {given, suggestions}]`. */
+  checkOutputs: ({ file, options, names }) => checkOutputs(file, options, names),
+
+  /** What a node is computed from and what reads it. */
+  nodeNeighbourhood: ({ file, options, name, depth }) => nodeNeighbourhood(file, options, name, depth),
 
   /** The tag sets of a SavedModel's meta graphs. */
   tagSets: ({ file }) => savedModelTagSets(file),

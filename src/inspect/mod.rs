@@ -14,6 +14,7 @@ mod flags;
 mod flow;
 mod graph_index;
 mod heads;
+mod neighbours;
 mod rank;
 mod signatures;
 
@@ -38,6 +39,9 @@ pub use choices::OutputChoice;
 use flags::Flags;
 use flow::Flow;
 use graph_index::GraphIndex;
+pub use neighbours::{
+    graph_nodes, node_neighbourhood, Consumer, GraphNode, Neighbourhood, NodeMatches, Producer,
+};
 use rank::{rank, suggestion, Evidence};
 pub use signatures::{Signature, SignatureTensor};
 
@@ -198,11 +202,12 @@ pub fn inspect(
     if let (Some(checkpoint), true) = (checkpoint, options.use_moving_averages) {
         variables::use_shadows(g, checkpoint, &mut sources);
     }
-    let missing = missing_variables(&ix, checkpoint, &sources);
+    let (missing, supplied) = missing_variables(g, &ix, checkpoint, &sources);
     let evidence = Evidence {
         flags: &flags,
         flow: &flow,
         missing: &missing,
+        supplied: &supplied,
     };
     let ranked = rank(&ix, &evidence);
     let groups = choices::head_groups(&ix, &flow, &ranked);
@@ -284,19 +289,45 @@ pub fn inspect(
 }
 
 /// Variable nodes the checkpoint has no value for, by the freeze's own
-/// lookup; all false without a checkpoint.
+/// lookup (all false without a checkpoint), and of those the ones whose
+/// initializer is a constant, which `initialize_missing` would supply.
 fn missing_variables(
+    g: &GraphDef,
     ix: &GraphIndex<'_>,
     checkpoint: Option<&Checkpoint>,
     sources: &HashMap<String, crate::graph::saver::Source>,
-) -> Vec<bool> {
+) -> (Vec<bool>, Vec<bool>) {
+    let mut missing = vec![false; ix.nodes.len()];
+    let mut supplied = vec![false; ix.nodes.len()];
     let Some(checkpoint) = checkpoint else {
-        return vec![false; ix.nodes.len()];
+        return (missing, supplied);
     };
-    ix.nodes
-        .iter()
-        .map(|n| is_variable(&n.op) && variables::locate(checkpoint, sources, n, false).is_err())
-        .collect()
+    // Built only when a variable is missing: initializers are looked up there.
+    let mut initializers = None;
+    for (i, n) in ix.nodes.iter().enumerate() {
+        if !is_variable(&n.op) {
+            continue;
+        }
+        let Err(not_found) = variables::locate(checkpoint, sources, n, false) else {
+            continue;
+        };
+        let constant = matches!(not_found, variables::NotFound::Missing { .. })
+            && matches!(
+                initializers
+                    .get_or_insert_with(|| crate::graph::initializers::Nodes::new(g))
+                    .initial_value(&n.name),
+                crate::graph::initializers::Initial::Constant { .. }
+            );
+        let slot = if constant {
+            supplied.get_mut(i)
+        } else {
+            missing.get_mut(i)
+        };
+        if let Some(flag) = slot {
+            *flag = true;
+        }
+    }
+    (missing, supplied)
 }
 
 fn problem(kind: ProblemKind, name: &str, message: String) -> Problem {

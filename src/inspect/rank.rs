@@ -41,6 +41,8 @@ struct Needs {
     variables: usize,
     /// Variables the checkpoint has no value for.
     missing: usize,
+    /// Variables the checkpoint lacks whose initializer is a constant.
+    supplied: usize,
     placeholders: Vec<usize>,
     loss_op: bool,
     reduction: bool,
@@ -53,6 +55,9 @@ pub(super) struct Evidence<'a> {
     pub(super) flow: &'a Flow,
     /// Variable nodes the checkpoint has no value for (empty: no checkpoint).
     pub(super) missing: &'a [bool],
+    /// Variable nodes the checkpoint lacks that `initialize_missing` would
+    /// give their constant initializer's value.
+    pub(super) supplied: &'a [bool],
 }
 
 fn needs_of(ix: &GraphIndex<'_>, ev: &Evidence<'_>, node: usize) -> Needs {
@@ -68,6 +73,7 @@ fn needs_of(ix: &GraphIndex<'_>, ev: &Evidence<'_>, node: usize) -> Needs {
         if VARIABLE_OPS.contains(&op) {
             needs.variables += 1;
             needs.missing += usize::from(ev.missing.get(i).copied().unwrap_or(false));
+            needs.supplied += usize::from(ev.supplied.get(i).copied().unwrap_or(false));
         } else if PLACEHOLDER_OPS.contains(&op) {
             needs.placeholders.push(i);
         }
@@ -204,6 +210,13 @@ fn candidate(
         why.push_str(&format!(
             ", but needs {} variable(s) the checkpoint lacks",
             needs.missing
+        ));
+    } else if tier == Tier::Output && needs.supplied > 0 {
+        // Still a choice: the option freezes it, and the reason says so.
+        why.push_str(&format!(
+            ", with {} variable(s) the checkpoint lacks: `initialize_missing` gives them \
+             their initializers' constant values",
+            needs.supplied
         ));
     }
     Candidate {

@@ -128,7 +128,12 @@ impl Inputs {
         let prefix = match (saved_model_dir, values.non_empty("input_checkpoint")) {
             // TF reads a SavedModel's own variables, whatever --input_checkpoint says.
             (Some(dir), _) => layout::saved_model_variables_prefix(dir),
-            (None, Some(given)) => layout::checkpoint_prefix(given).to_owned(),
+            (None, Some(given)) => match layout::prefix::resolve_prefix(given, &Disk) {
+                Ok(prefix) => prefix,
+                // A report on the graph alone says what is missing (below).
+                Err(_) if inspect => layout::checkpoint_prefix(given).to_owned(),
+                Err(err) => return Err(err),
+            },
             // A report on the graph alone is still useful.
             (None, None) if inspect => String::new(),
             (None, None) => {
@@ -227,18 +232,39 @@ impl Inputs {
     }
 }
 
-/// The folder a prefix lives in, and the file-name part of the prefix.
+/// The folder a prefix lives in, and the file-name part of the prefix, which
+/// may be empty (`model/` is `model/.index`).
 fn split_prefix(prefix: &str) -> (PathBuf, &str) {
-    let path = Path::new(prefix);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = path
-        .file_name()
-        .and_then(|b| b.to_str())
-        .unwrap_or_default();
-    (dir, base)
+    let (dir, base) = layout::prefix::split_prefix(prefix);
+    let dir = if dir.is_empty() { "." } else { dir };
+    (PathBuf::from(dir), base)
+}
+
+/// The file system, as the core's prefix resolution asks about it.
+struct Disk;
+
+impl layout::prefix::Folder for Disk {
+    fn is_file(&self, path: &str) -> bool {
+        // Anything but a folder: a FIFO or a broken link is then refused by
+        // name when it is read, rather than passed over.
+        std::fs::symlink_metadata(path).is_ok() && !Path::new(path).is_dir()
+    }
+    fn is_dir(&self, path: &str) -> bool {
+        Path::new(path).is_dir()
+    }
+    fn names(&self, dir: &str) -> Vec<String> {
+        file_names(Path::new(if dir.is_empty() { "." } else { dir }))
+    }
+    fn text(&self, path: &str) -> Option<String> {
+        // A `checkpoint` state file is a few lines; anything large is not one.
+        let mut text = String::new();
+        File::open(path)
+            .ok()?
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    }
 }
 
 /// The names of the files in `dir` (none when it cannot be read).

@@ -125,27 +125,31 @@ impl Inputs {
         let inspect = values.bool("inspect");
         let saved_model_dir = values.non_empty("input_saved_model_dir");
         let saved_model_path = saved_model_dir.map(saved_model_file).transpose()?;
-        let prefix = match (saved_model_dir, values.non_empty("input_checkpoint")) {
+        // A checkpoint that is not there is said after the graph's own errors,
+        // as before, so `refused` waits until the checkpoint is opened.
+        let (prefix, refused) = match (saved_model_dir, values.non_empty("input_checkpoint")) {
             // TF reads a SavedModel's own variables, whatever --input_checkpoint says.
-            (Some(dir), _) => layout::saved_model_variables_prefix(dir),
+            (Some(dir), _) => (layout::saved_model_variables_prefix(dir), None),
             (None, Some(given)) => match layout::prefix::resolve_prefix(given, &Disk) {
-                Ok(prefix) => prefix,
-                // A report on the graph alone says what is missing (below).
-                Err(_) if inspect => layout::checkpoint_prefix(given).to_owned(),
-                Err(err) => return Err(err),
+                Ok(prefix) => (prefix, None),
+                Err(err) => (layout::checkpoint_prefix(given).to_owned(), Some(err)),
             },
             // A report on the graph alone is still useful.
-            (None, None) if inspect => String::new(),
+            (None, None) if inspect => (String::new(), None),
             (None, None) => {
                 return Err(Error::Usage(
                     "--input_checkpoint is required (the checkpoint prefix)".into(),
                 ))
             }
         };
+        let open = |prefix: &str| match &refused {
+            Some(err) => Err(err.clone()),
+            None => open_index(prefix),
+        };
         let no_graph = values.non_empty("input_graph").is_none()
             && values.non_empty("input_meta_graph").is_none();
         if no_graph && saved_model_path.is_none() {
-            let index = open_index(&prefix)?;
+            let index = open(&prefix)?;
             return Err(tf_freeze::no_graph_error(&index.name, &index.bytes));
         }
         let graph = read_flag(values, "input_graph", "graph")?;
@@ -159,7 +163,7 @@ impl Inputs {
         };
         let saver = read_flag(values, "input_saver", "saver")?;
         let mut warnings = Vec::new();
-        let index = match open_index(&prefix) {
+        let index = match open(&prefix) {
             Ok(index) => index,
             Err(err) if inspect => {
                 if !prefix.is_empty() {

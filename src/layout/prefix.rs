@@ -19,9 +19,10 @@ pub trait Folder {
     fn text(&self, path: &str) -> Option<String>;
 }
 
-/// `(folder, base name)` of a prefix: `model/` is `("model", "")`, `-50` is `("", "-50")`.
+/// `(folder, base name)` of a prefix: `model/` is `("model", "")`, `-50` is
+/// `("", "-50")`. Only `/` separates: a backslash is part of a file name here.
 pub fn split_prefix(prefix: &str) -> (&str, &str) {
-    match prefix.rfind(['/', '\\']) {
+    match prefix.rfind('/') {
         // The root keeps its slash: `/model.ckpt` is in `/`.
         Some(0) => (
             prefix.get(..1).unwrap_or_default(),
@@ -81,7 +82,8 @@ pub fn state_file_entries(text: &str) -> Vec<String> {
         let Some(path) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
             continue;
         };
-        let base = split_prefix(path).1.to_owned();
+        // Written on Windows, the path may use backslashes.
+        let base = path.rsplit(['/', '\\']).next().unwrap_or(path).to_owned();
         match key.trim() {
             "model_checkpoint_path" => latest.push(base),
             "all_model_checkpoint_paths" => all.push(base),

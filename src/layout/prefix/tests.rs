@@ -49,10 +49,8 @@ fn prefixes_split_into_folder_and_base_name() {
         split_prefix("a/b c/model.ckpt-5"),
         ("a/b c", "model.ckpt-5")
     );
-    assert_eq!(
-        split_prefix(r"C:\run\model.ckpt"),
-        (r"C:\run", "model.ckpt")
-    );
+    // A backslash is part of a file name, not a folder separator.
+    assert_eq!(split_prefix(r"odd\name"), ("", r"odd\name"));
     assert_eq!(split_prefix("/model.ckpt"), ("/", "model.ckpt"));
     assert_eq!(join_prefix("/", "model.ckpt"), "/model.ckpt");
     assert_eq!(join_prefix("model", ""), "model/");

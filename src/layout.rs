@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 pub use crate::options::{saved_model_tags, DEFAULT_SAVED_MODEL_TAGS};
 
 mod name;
+pub mod prefix;
 pub use name::{frozen_file_name, model_name};
 
 /// The SavedModel protos a folder may hold, in the order TF's loader tries
@@ -76,7 +77,8 @@ pub fn parse_data_file_name(name: &str) -> Option<(&str, u32, u32)> {
 /// (`ShardedFilespec`, tensorflow/core/kernels/save_op.cc).
 pub fn parse_v1_table_name(name: &str) -> Option<(&str, u32, u32)> {
     let split = name.len().checked_sub(15)?;
-    let prefix = name.get(..split)?;
+    // A V1 table's prefix names the file itself, so it cannot be empty.
+    let prefix = name.get(..split).filter(|p| !p.is_empty())?;
     shard_of(prefix, name.get(split..)?.strip_prefix('-')?)
 }
 
@@ -86,11 +88,12 @@ pub fn v1_table_name(prefix: &str, shard: u32, count: u32) -> String {
     format!("{prefix}-{shard:05}-of-{count:05}")
 }
 
-/// `SSSSS-of-NNNNN` after a non-empty prefix.
+/// `SSSSS-of-NNNNN` after a prefix, which may be empty: `saver.save(sess,
+/// "model/")` writes `model/.data-00000-of-00001`.
 fn shard_of<'a>(prefix: &'a str, rest: &str) -> Option<(&'a str, u32, u32)> {
     let (shard, count) = rest.split_once("-of-")?;
     let digits = |s: &str| s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit());
-    if prefix.is_empty() || !digits(shard) || !digits(count) {
+    if !digits(shard) || !digits(count) {
         return None;
     }
     Some((prefix, shard.parse().ok()?, count.parse().ok()?))
@@ -171,7 +174,8 @@ pub fn describe(name: &str) -> FileName<'_> {
             count,
         };
     }
-    if let Some(prefix) = name.strip_suffix(".index").filter(|p| !p.is_empty()) {
+    // `.index` alone is a checkpoint with an empty base name, not a hidden file.
+    if let Some(prefix) = name.strip_suffix(".index") {
         return one(NameKind::Index, prefix);
     }
     let lower = name.to_ascii_lowercase();

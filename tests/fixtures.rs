@@ -286,3 +286,15 @@ fn stale_output_shapes_on_a_training_node_freeze_where_tf_cannot_import_and_are_
     );
     assert_matches_verified("stale_output_shapes");
 }
+
+// Prefix shapes TF's Saver writes that name no file stem (issue: every real checkpoint freezes).
+
+#[test]
+fn empty_prefix_model_slash_matches_tf() {
+    assert_matches_tf("empty_prefix");
+}
+
+#[test]
+fn step_only_prefix_matches_tf() {
+    assert_matches_tf("step_prefix");
+}

@@ -49,6 +49,11 @@ async function refresh() {
     const files = ckpt.v1 ? ckpt.tables.filter(Boolean) : [ckpt.index];
     state.keepCheckpointReport(store, ckpt, await settle(run('inspectCheckpoint', { files })));
   }
+  // Which graph goes with which checkpoint: the core reads each pair together.
+  for (const [graph, ckpt] of state.unreadPairs(store)) {
+    const request = state.inspectRequest(store, graph, ckpt);
+    state.keepPairReport(store, graph, ckpt, await settle(run('inspect', { request })));
+  }
   if (!state.isCurrentRefresh(store, mine)) return;
   state.chooseDefaults(store);
   await choose();

@@ -57,17 +57,38 @@ async function walk(entry, files) {
   }
 }
 
-/** The step of a prefix (`model.ckpt-1000` is 1000), or -1. */
-function step(prefix) {
+/** The step of a prefix (`model.ckpt-1000` and `-1000` are 1000), or -1. */
+export function step(prefix) {
   const match = /-(\d+)$/.exec(prefix);
   return match ? Number(match[1]) : -1;
 }
 
+/** The folder a file was in, as dropped (`run/model.ckpt-5.index` is in `run`); '' when chosen alone. */
+export function folderOf(file) {
+  const path = pathOf(file);
+  const at = path.lastIndexOf('/');
+  return at < 0 ? '' : path.slice(0, at);
+}
+
+/** The prefix of the checkpoint a `.meta` was saved with (`model.ckpt-20000.meta`, `.meta`), else null. */
+export function metaPrefix(file) {
+  return /\.meta$/i.test(file.name) ? file.name.slice(0, -'.meta'.length) : null;
+}
+
 /**
- * Sorts files into graphs, checkpoints by prefix (newest step first),
- * ignored files and tables to look inside (a compressed first block hides
- * whether a table is an index or a V1 checkpoint): `layoutOf(file)` is what
- * the core detected, `isV1(file)` tells which tables are V1 checkpoint tables.
+ * A checkpoint is its prefix in its folder, so the same prefix in two folders
+ * is two checkpoints. The key is the prefix as `--input_checkpoint` takes it
+ * (`run/model.ckpt-5`, `model/` for `model/.index`), and never empty: the
+ * empty prefix of files chosen one by one is `./`. Prefixes hold no `/`, so
+ * no two checkpoints share a key.
+ */
+export const checkpointKey = (folder, prefix) => (folder ? `${folder}/${prefix}` : prefix || './');
+
+/**
+ * Sorts files into graphs, checkpoints by folder and prefix (newest step
+ * first), ignored files and tables to look inside (a compressed first block
+ * hides whether a table is an index or a V1 checkpoint): `layoutOf(file)` is
+ * what the core detected, `isV1(file)` tells which tables are V1 checkpoint tables.
  */
 export function classify(files, layoutOf = () => UNDETECTED, isV1 = () => false) {
   const graphs = [];
@@ -75,11 +96,13 @@ export function classify(files, layoutOf = () => UNDETECTED, isV1 = () => false)
   const ignored = [];
   const unknown = [];
   const unsureTables = [];
-  const checkpoint = (prefix) => {
-    if (!checkpoints.has(prefix)) {
-      checkpoints.set(prefix, { prefix, index: null, shards: [], count: 0, v1: false, tables: [], tableCount: 0 });
+  const checkpoint = (file, prefix) => {
+    const folder = folderOf(file);
+    const key = checkpointKey(folder, prefix);
+    if (!checkpoints.has(key)) {
+      checkpoints.set(key, { key, folder, prefix, index: null, shards: [], count: 0, v1: false, tables: [], tableCount: 0 });
     }
-    return checkpoints.get(prefix);
+    return checkpoints.get(key);
   };
   for (const file of files) {
     const layout = layoutOf(file);
@@ -87,17 +110,17 @@ export function classify(files, layoutOf = () => UNDETECTED, isV1 = () => false)
     const kind = kindOf(layout);
     const v1 = kind === 'v1Table' || (kind === 'table' && isV1(file));
     if (kind === 'data') {
-      const ckpt = checkpoint(prefix);
+      const ckpt = checkpoint(file, prefix);
       ckpt.shards[shard] = file;
       ckpt.count = Math.max(ckpt.count, count);
     } else if (v1) {
-      const ckpt = checkpoint(prefix || file.name);
+      const ckpt = checkpoint(file, prefix || file.name);
       ckpt.v1 = true;
       ckpt.tables[shard] = file;
       ckpt.tableCount = count;
     } else if (kind === 'index' || (kind === 'table' && isV1(file) === false)) {
       // (`isV1` is undefined until the worker has looked inside.)
-      Object.assign(checkpoint(prefix || file.name.replace(/\.index$/, '')), { index: file, savedModelVariables });
+      Object.assign(checkpoint(file, file.name.replace(/\.index$/, '')), { index: file, savedModelVariables });
     } else if (GRAPH_KINDS.includes(kind)) {
       graphs.push(file);
     } else if (kind === 'table') {
@@ -109,10 +132,11 @@ export function classify(files, layoutOf = () => UNDETECTED, isV1 = () => false)
       ignored.push(file);
     }
   }
-  // A graph named `frozen` holds no variables: offer the others first.
-  graphs.sort((a, b) => /frozen/i.test(a.name) - /frozen/i.test(b.name));
+  // A graph named `frozen` holds no variables: offer the others first; `.meta` files newest step first.
+  const metaStep = (file) => step(metaPrefix(file) ?? '');
+  graphs.sort((a, b) => /frozen/i.test(a.name) - /frozen/i.test(b.name) || metaStep(b) - metaStep(a));
   const prefixes = [...checkpoints.values()].sort(
-    (a, b) => step(b.prefix) - step(a.prefix) || a.prefix.localeCompare(b.prefix),
+    (a, b) => step(b.prefix) - step(a.prefix) || a.key.localeCompare(b.key),
   );
   // The newest prefix that has an index (or is a V1 checkpoint) comes first.
   prefixes.sort((a, b) => !(a.index || a.v1) - !(b.index || b.v1));

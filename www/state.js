@@ -1,7 +1,7 @@
 // The page's state: one store, changed only through the functions below, so
 // that view.js can draw the whole page from it at any moment. What the core
 // said (detection, reports, diagnosis) is kept as it said it.
-import { classify, formatBytes, graphRole, pathOf, UNDETECTED } from './files.js';
+import { classify, folderOf, formatBytes, graphRole, metaPrefix, pathOf, UNDETECTED } from './files.js';
 import { commands, names } from './report.js';
 
 /** A fresh store: no files, nothing chosen, nothing said. */
@@ -12,10 +12,12 @@ export function createStore() {
     v1Tables: new WeakMap(), // table whose bytes leave it open: is it a V1 checkpoint table?
     sorted: classify([]), // the files by role (files.js classify)
     graph: null, // the chosen graph file
-    prefix: null, // the chosen checkpoint's prefix
+    prefix: null, // the chosen checkpoint's key (files.js checkpointKey)
+    replaced: [], // paths of files dropped again with other contents: the newer one is used
     reports: {
       graphs: new WeakMap(), // graph file: the core's report on it alone, settled
       indexes: new WeakMap(), // .index file: its layout, settled
+      pairs: new Map(), // pairKey of a graph and checkpoint: the core's report on them together, settled
       v1: new Map(), // V1 checkpoint (see v1Key): its layout, settled
       // The report on the chosen graph, checkpoint and outputs, and what it was asked.
       chosen: { base: null, outputs: null, result: null },
@@ -43,11 +45,20 @@ export function createStore() {
 
 // ---- Changes ------------------------------------------------------------------
 
-/** Adds files (a file of the same name replaces the old one), or replaces them all. */
+/**
+ * Adds files, or replaces them all. A file at the same path as one before
+ * replaces it, and the page says so when its contents differ; files of the
+ * same name in other folders are kept (see `setAside`).
+ */
 export function addFiles(store, added, { replace = false } = {}) {
-  const byName = new Map((replace ? [] : store.files).map((f) => [f.name, f]));
-  for (const file of added) byName.set(file.name, file);
-  store.files = [...byName.values()];
+  const byPath = new Map((replace ? [] : store.files).map((f) => [pathOf(f), f]));
+  store.replaced = [];
+  for (const file of added) {
+    const before = byPath.get(pathOf(file));
+    if (before && (before.size !== file.size || before.lastModified !== file.lastModified)) store.replaced.push(pathOf(file));
+    byPath.set(pathOf(file), file);
+  }
+  store.files = [...byPath.values()];
   store.outcome = null;
   store.failure = null;
   store.notice = null;
@@ -55,6 +66,7 @@ export function addFiles(store, added, { replace = false } = {}) {
 
 export function clearFiles(store) {
   store.files = [];
+  store.replaced = [];
   store.outputsGraph = null;
   store.outcome = null;
   store.failure = null;
@@ -96,32 +108,109 @@ export function keepCheckpointReport(store, ckpt, report) {
 }
 
 /**
- * After the files changed: a graph with variables and the checkpoint that
- * goes with it, unless the ones chosen are still there.
+ * After the files changed: the graph and checkpoint that go together best
+ * (see `pairScore`), unless the ones chosen are still there.
  */
 export function chooseDefaults(store) {
   const { graphs, prefixes } = store.sorted;
-  if (!graphs.includes(store.graph)) {
-    const withVariables = (g) => store.reports.graphs.get(g)?.ok?.summary.variables;
-    store.graph = graphs.find(withVariables) ?? graphs[0] ?? null;
-  }
-  if (!prefixes.some((c) => c.prefix === store.prefix)) {
-    // A SavedModel keeps its checkpoint in its variables folder.
-    const savedModel = store.graph && roleOf(store, store.graph) === 'savedModel';
-    const variables = savedModel && prefixes.find((c) => c.savedModelVariables && c.index);
-    store.prefix = (variables || prefixes[0])?.prefix ?? null;
+  const graphKept = graphs.includes(store.graph);
+  const prefixKept = prefixes.some((c) => c.key === store.prefix);
+  if (!graphKept && !prefixKept) {
+    const pairs = graphs.flatMap((graph) => prefixes.map((ckpt) => [graph, ckpt]));
+    const [graph, ckpt] = best(pairs, ([g, c]) => pairScore(store, g, c)) ?? [graphs[0], prefixes[0]];
+    store.graph = graph ?? null;
+    store.prefix = ckpt?.key ?? null;
+  } else if (!graphKept) {
+    store.graph = best(graphs, (g) => pairScore(store, g, checkpoint(store))) ?? null;
+  } else if (!prefixKept) {
+    store.prefix = best(prefixes, (c) => pairScore(store, store.graph, c))?.key ?? null;
   }
   if (store.notice?.reading) store.notice = null;
 }
 
-export function chooseGraph(store, name) {
-  store.graph = store.sorted.graphs.find((f) => f.name === name) ?? store.graph;
+/** The item of `items` with the lowest `score` (arrays, compared in order); the first of equals. */
+function best(items, score) {
+  let chosen;
+  let lowest;
+  for (const item of items) {
+    const s = score(item);
+    if (lowest === undefined || compareScores(s, lowest) < 0) [chosen, lowest] = [item, s];
+  }
+  return chosen;
+}
+
+function compareScores(a, b) {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+/**
+ * How well a graph and a checkpoint go together, lower first: a graph that
+ * reads; a checkpoint that can be read; the variables the graph needs that
+ * the checkpoint lacks, and those it holds (the core's report on the two
+ * together); the same folder (a SavedModel's checkpoint in its `variables/`);
+ * a `.meta` of the checkpoint's own step (a lone `.meta` goes with every step).
+ */
+export function pairScore(store, graph, ckpt) {
+  if (!graph || !ckpt) return [graph ? 0 : 1, ckpt ? 0 : 1, 0, 0, 0, 0];
+  const together = store.reports.pairs.get(pairKey(store, graph, ckpt))?.ok;
+  const missing = together ? together.problems.filter((p) => p.kind === 'missing_variable').length : 0;
+  const held = together ? together.variables.filter((v) => v.used_by_graph).length : 0;
+  const folder = folderOf(graph);
+  const savedModel = roleOf(store, graph) === 'savedModel';
+  const inVariables = ckpt.folder === [folder, 'variables'].filter(Boolean).join('/') || ckpt.folder === folder;
+  const sameFolder = savedModel ? ckpt.savedModelVariables && inVariables : ckpt.folder === folder;
+  const meta = metaPrefix(graph);
+  const metas = store.sorted.graphs.filter((g) => metaPrefix(g) !== null && folderOf(g) === folder);
+  const ownStep = meta === null || meta === ckpt.prefix || metas.length === 1;
+  return [
+    store.reports.graphs.get(graph)?.ok ? 0 : 1,
+    ckpt.index || ckpt.v1 ? 0 : 1,
+    missing,
+    -held,
+    sameFolder ? 0 : 1,
+    ownStep ? 0 : 1,
+  ];
+}
+
+/** What the report on a graph and checkpoint together depends on, as text. */
+function pairKey(store, graph, ckpt) {
+  const tables = ckpt.v1 ? ckpt.tables.filter(Boolean) : [ckpt.index];
+  return JSON.stringify([fileId(store, graph), ckpt.key, tables.map((f) => fileId(store, f)), store.tags]);
+}
+
+/** More pairs than this are told apart by their names and folders alone. */
+const MAX_PAIRS = 36;
+
+/**
+ * The graph and checkpoint pairs to ask the core about, to tell which go
+ * together; none when there is only one of either (there is nothing to choose).
+ */
+export function unreadPairs(store) {
+  const { graphs, prefixes } = store.sorted;
+  const readable = prefixes.filter((c) => c.index || c.v1);
+  if (graphs.length * readable.length > MAX_PAIRS || (graphs.length < 2 && readable.length < 2)) return [];
+  const pairs = graphs.flatMap((graph) => readable.map((ckpt) => [graph, ckpt]));
+  return pairs.filter(([graph, ckpt]) => !store.reports.pairs.has(pairKey(store, graph, ckpt)));
+}
+
+export const keepPairReport = (store, graph, ckpt, report) => store.reports.pairs.set(pairKey(store, graph, ckpt), report);
+
+/** Choosing a graph by path brings the checkpoint that goes with it best. */
+export function chooseGraph(store, path) {
+  store.graph = store.sorted.graphs.find((f) => pathOf(f) === path) ?? store.graph;
+  store.prefix = best(store.sorted.prefixes, (c) => pairScore(store, store.graph, c))?.key ?? store.prefix;
   store.outcome = null;
   store.failure = null;
 }
 
-export function choosePrefix(store, prefix) {
-  store.prefix = prefix;
+/** Choosing a checkpoint brings the graph that goes with it best: the `.meta` of its step. */
+export function choosePrefix(store, key) {
+  store.prefix = key;
+  const ckpt = checkpoint(store);
+  // The graph chosen wins a tie: a lone graph, or one `.meta` for every step.
+  const graphs = [store.graph, ...store.sorted.graphs.filter((g) => g !== store.graph)].filter(Boolean);
+  store.graph = best(graphs, (g) => pairScore(store, g, ckpt)) ?? store.graph;
   store.outcome = null;
   store.failure = null;
 }
@@ -312,7 +401,30 @@ export const undetected = (store) => store.files.filter((file) => !store.detecte
 /** The tables whose bytes leave open whether they are V1 checkpoints, and not looked inside yet. */
 export const unsniffedTables = (store) => store.sorted.unsureTables.filter((file) => !store.v1Tables.has(file));
 
-export const checkpoint = (store) => store.sorted.prefixes.find((c) => c.prefix === store.prefix) ?? null;
+export const checkpoint = (store) => store.sorted.prefixes.find((c) => c.key === store.prefix) ?? null;
+
+/** A number for a file, to say which file a report was on. */
+function fileId(store, file) {
+  if (!file) return '';
+  if (!store.fileIds.has(file)) store.fileIds.set(file, ++store.nextFileId);
+  return store.fileIds.get(file);
+}
+
+/**
+ * What the page says of files that share a name with a chosen one: which is
+ * used and which set aside (never a silent choice), and files dropped again.
+ */
+export function setAside(store) {
+  const ckpt = checkpoint(store);
+  const chosen = [store.graph, ckpt?.index, ...(ckpt?.shards ?? []), ...(ckpt?.tables ?? [])].filter(Boolean);
+  const notes = [];
+  for (const used of chosen) {
+    const others = store.files.filter((f) => f !== used && f.name === used.name).map(pathOf);
+    if (others.length) notes.push(`Two files are named ${used.name}: ${pathOf(used)} is used, ${others.join(' and ')} set aside.`);
+  }
+  for (const path of store.replaced) notes.push(`${path} was added again: the newer file is used, the one before set aside.`);
+  return notes;
+}
 
 const v1Key = (ckpt) => ckpt.tables.filter(Boolean).map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
 
@@ -345,13 +457,9 @@ export function inspectRequest(store, graph, ckpt = null, outputNodes = '') {
 export function reportBase(store) {
   if (!store.graph) return null;
   const ckpt = checkpoint(store);
-  const id = (file) => {
-    if (!file) return '';
-    if (!store.fileIds.has(file)) store.fileIds.set(file, ++store.nextFileId);
-    return store.fileIds.get(file);
-  };
+  const id = (file) => fileId(store, file);
   const tables = ckpt?.v1 ? ckpt.tables.map(id).join('+') : id(ckpt?.index);
-  return JSON.stringify([id(store.graph), ckpt?.prefix, tables, store.tags]);
+  return JSON.stringify([id(store.graph), ckpt?.key, tables, store.tags]);
 }
 
 /** The chosen outputs, as the core takes them. */
@@ -400,7 +508,7 @@ export function diagnosis(store) {
   return store.diagnosis.key === JSON.stringify(dropped(store)) ? store.diagnosis : null;
 }
 
-/** The checkpoint's prefix as a path, as dropped (`char_lstm/model.ckpt-1000`). */
+/** The checkpoint's prefix as a path, as dropped (`char_lstm/model.ckpt-1000`, `model/`). */
 function prefixPath(ckpt) {
   const file = ckpt?.v1 ? ckpt.tables.find(Boolean) : ckpt?.index;
   return file ? pathOf(file).replace(/[^/]*$/, ckpt.prefix) : ckpt?.prefix ?? '';
@@ -408,6 +516,9 @@ function prefixPath(ckpt) {
 
 /** The chosen files' paths, most telling first, for the core's `model_name`. */
 export const modelPaths = (store) => [prefixPath(checkpoint(store)), store.graph ? pathOf(store.graph) : ''];
+
+/** The prefix for `--input_checkpoint`: TF reads the empty one beside it as `./` (`./.index`). */
+const prefixFlag = (ckpt) => prefixPath(ckpt) || './';
 
 /** The command line's flags for the files: where they are, as dropped, and what they are. */
 function fileFlags(store, ckpt, output, reportName) {
@@ -423,7 +534,7 @@ function fileFlags(store, ckpt, output, reportName) {
     [role === 'meta' ? 'input_meta_graph' : 'input_graph']: graphPath,
     // TF reads graphs as text unless told otherwise; here it is only a hint.
     input_binary: /^binary/.test(kind),
-    input_checkpoint: prefixPath(ckpt),
+    input_checkpoint: prefixFlag(ckpt),
     checkpoint_version: ckpt.v1 ? '1' : '2',
     saved_model_tags: undefined,
     ...where,

@@ -6,8 +6,10 @@ import {
   currentReport,
   diagnosis,
   roleOf,
+  setAside,
   tagSetsOf,
 } from './state.js';
+import { pathOf } from './files.js';
 import {
   frozenRows,
   inputsText,
@@ -26,8 +28,8 @@ import { renderCheck, renderChoices, renderMatches, renderNeighbourhood } from '
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function fillSelect(select, items, chosen, label) {
-  select.replaceChildren(...items.map((it) => new Option(label(it), label(it), false, it === chosen)));
+function fillSelect(select, items, chosen, label, value = label) {
+  select.replaceChildren(...items.map((it) => new Option(label(it), value(it), false, it === chosen)));
   select.disabled = items.length < 2;
   if (!items.length) select.replaceChildren(new Option('none yet'));
 }
@@ -47,6 +49,7 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     graphInfo: $('#graph-info'),
     prefixChoice: $('#prefix-choice'),
     prefixInfo: $('#prefix-info'),
+    setAside: $('#set-aside'),
     inputs: $('#inputs'),
     variables: $('#variables tbody'),
     checkpointBox: $('#checkpoint-box'),
@@ -94,9 +97,15 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     const index = checkpointReport(store, ckpt)?.ok;
     ui.found.hidden = store.files.length === 0;
     ui.clear.hidden = store.files.length === 0;
-    fillSelect(ui.graphChoice, store.sorted.graphs, store.graph, (f) => f.name);
+    // Graphs of the same name in two folders are told by their paths.
+    const { graphs } = store.sorted;
+    const shared = (f) => graphs.some((g) => g !== f && g.name === f.name);
+    fillSelect(ui.graphChoice, graphs, store.graph, (f) => (shared(f) ? pathOf(f) : f.name), pathOf);
     ui.graphInfo.textContent = found ? `${found.summary.graph_kind}, ${found.summary.nodes} nodes` : '';
-    fillSelect(ui.prefixChoice, store.sorted.prefixes, ckpt, (c) => c.prefix);
+    fillSelect(ui.prefixChoice, store.sorted.prefixes, ckpt, (c) => c.key);
+    const notes = setAside(store);
+    ui.setAside.replaceChildren(...notes.map(item));
+    ui.setAside.hidden = notes.length === 0;
     // While a new diagnosis comes, the last one's count.
     const absent = index && !ckpt.v1 ? (diagnosis(store) ?? store.diagnosis).missing.length : 0;
     const lacking = absent ? `, ${absent} missing` : '';

@@ -25,7 +25,11 @@ fn data_file_names_parse_back_to_what_made_them() {
             Some(("a.b/model.ckpt", shard, count))
         );
     }
-    assert_eq!(parse_data_file_name(".data-00000-of-00001"), None);
+    // `saver.save(sess, "model/")`: an empty base name.
+    assert_eq!(
+        parse_data_file_name(".data-00000-of-00001"),
+        Some(("", 0, 1))
+    );
     assert_eq!(parse_data_file_name("m.data-00000-of-000010"), None);
     assert_eq!(parse_data_file_name("m.data-00000_of_00001"), None);
     assert_eq!(parse_data_file_name("m.index"), None);
@@ -85,7 +89,13 @@ fn file_kinds_by_name() {
     assert_eq!(kind("saved_model.pbtxt"), NameKind::SavedModel);
     assert_eq!(kind("checkpoint"), NameKind::Ignored);
     assert_eq!(kind(".DS_Store"), NameKind::Ignored);
-    assert_eq!(kind(".index"), NameKind::Ignored);
+    // What `saver.save(sess, "model/")` writes: checkpoint files, not hidden ones.
+    let empty = |name| (describe(name).kind, describe(name).prefix);
+    assert_eq!(empty(".index"), (NameKind::Index, ""));
+    assert_eq!(empty(".data-00000-of-00001"), (NameKind::Data, ""));
+    assert_eq!(empty(".meta"), (NameKind::MetaGraph, ""));
+    assert_eq!(empty("-50.index"), (NameKind::Index, "-50"));
+    assert_eq!(kind(".DS_Store"), NameKind::Ignored);
     let data = describe("model.ckpt-5.data-00001-of-00002");
     assert_eq!(
         (data.kind, data.prefix, data.shard, data.count),

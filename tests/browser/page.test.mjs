@@ -280,7 +280,7 @@ test('of several checkpoints the newest step is chosen, and the folder names the
   }
   await page.setInputFiles('#folder', join(parent, 'char_lstm'));
   await waitReady(page);
-  assert.equal(await page.inputValue('#prefix-choice'), 'model.ckpt-1000');
+  assert.equal(await page.inputValue('#prefix-choice'), 'char_lstm/checkpoints/model.ckpt-1000');
   const { name, bytes } = await freezeAndDownload(page);
   assert.equal(name, 'char_lstm_frozen.pb');
   assert.ok(bytes.equals(golden('mlp_binary')));

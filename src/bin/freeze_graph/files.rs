@@ -150,22 +150,31 @@ impl Inputs {
         let inspect = values.bool("inspect");
         let saved_model_dir = values.non_empty("input_saved_model_dir");
         let saved_model_path = saved_model_dir.map(saved_model_file).transpose()?;
-        let prefix = match (saved_model_dir, values.non_empty("input_checkpoint")) {
+        // A checkpoint that is not there is said after the graph's own errors,
+        // as before, so `refused` waits until the checkpoint is opened.
+        let (prefix, refused) = match (saved_model_dir, values.non_empty("input_checkpoint")) {
             // TF reads a SavedModel's own variables, whatever --input_checkpoint says.
-            (Some(dir), _) => layout::saved_model_variables_prefix(dir),
-            (None, Some(given)) => layout::checkpoint_prefix(given).to_owned(),
+            (Some(dir), _) => (layout::saved_model_variables_prefix(dir), None),
+            (None, Some(given)) => match layout::prefix::resolve_prefix(given, &Disk) {
+                Ok(prefix) => (prefix, None),
+                Err(err) => (layout::checkpoint_prefix(given).to_owned(), Some(err)),
+            },
             // A report on the graph alone is still useful.
-            (None, None) if inspect => String::new(),
+            (None, None) if inspect => (String::new(), None),
             (None, None) => {
                 return Err(Error::Usage(
                     "--input_checkpoint is required (the checkpoint prefix)".into(),
                 ))
             }
         };
+        let open = |prefix: &str| match &refused {
+            Some(err) => Err(err.clone()),
+            None => open_index(prefix),
+        };
         let no_graph = values.non_empty("input_graph").is_none()
             && values.non_empty("input_meta_graph").is_none();
         if no_graph && saved_model_path.is_none() {
-            let index = open_index(&prefix)?;
+            let index = open(&prefix)?;
             return Err(tf_freeze::no_graph_error(&index.name, &index.bytes));
         }
         let graph = read_flag(values, "input_graph", "graph")?;
@@ -179,7 +188,7 @@ impl Inputs {
         };
         let saver = read_flag(values, "input_saver", "saver")?;
         let mut warnings = Vec::new();
-        let index = match open_index(&prefix) {
+        let index = match open(&prefix) {
             Ok(index) => index,
             Err(err) if inspect => {
                 if !prefix.is_empty() {
@@ -252,18 +261,39 @@ impl Inputs {
     }
 }
 
-/// The folder a prefix lives in, and the file-name part of the prefix.
+/// The folder a prefix lives in, and the file-name part of the prefix, which
+/// may be empty (`model/` is `model/.index`).
 fn split_prefix(prefix: &str) -> (PathBuf, &str) {
-    let path = Path::new(prefix);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = path
-        .file_name()
-        .and_then(|b| b.to_str())
-        .unwrap_or_default();
-    (dir, base)
+    let (dir, base) = layout::prefix::split_prefix(prefix);
+    let dir = if dir.is_empty() { "." } else { dir };
+    (PathBuf::from(dir), base)
+}
+
+/// The file system, as the core's prefix resolution asks about it.
+struct Disk;
+
+impl layout::prefix::Folder for Disk {
+    fn is_file(&self, path: &str) -> bool {
+        // Anything but a folder: a FIFO or a broken link is then refused by
+        // name when it is read, rather than passed over.
+        std::fs::symlink_metadata(path).is_ok() && !Path::new(path).is_dir()
+    }
+    fn is_dir(&self, path: &str) -> bool {
+        Path::new(path).is_dir()
+    }
+    fn names(&self, dir: &str) -> Vec<String> {
+        file_names(Path::new(if dir.is_empty() { "." } else { dir }))
+    }
+    fn text(&self, path: &str) -> Option<String> {
+        // A `checkpoint` state file is a few lines; anything large is not one.
+        let mut text = String::new();
+        File::open(path)
+            .ok()?
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    }
 }
 
 /// The names of the files in `dir` (none when it cannot be read).

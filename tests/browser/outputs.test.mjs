@@ -57,7 +57,11 @@ test('type-ahead lists matching nodes with op, dtype and shape, and Enter picks 
   await page.fill('#outputs', '');
   await page.locator('#outputs').pressSequentially('ArgM');
   const options = page.locator('#output-matches [role=option]');
-  await options.first().waitFor();
+  // The list follows each key typed: wait for the one of the whole query.
+  await page.waitForFunction(() => {
+    const names = [...document.querySelectorAll('#output-matches [role=option]')].map((o) => o.textContent);
+    return names.length > 0 && names.every((n) => /argm/i.test(n));
+  });
   assert.equal(await page.getAttribute('#outputs', 'aria-expanded'), 'true');
   const texts = await options.allInnerTexts();
   assert.ok(texts.every((text) => /argm/i.test(text)), texts.join(' | '));
@@ -77,8 +81,10 @@ test('"see before choosing": the logits come from the inputs and weights, and th
   // `add_1` is the classifier's logits (`matmul(h, w2) + b2`).
   await page.fill('#outputs', '');
   await page.locator('#outputs').pressSequentially('add_1');
-  await page.locator('#match-0').waitFor();
+  // The list follows each key typed: wait for the one of the whole name (the exact name first).
+  await page.waitForFunction(() => /^add_1\b/.test(document.querySelector('#match-0')?.textContent ?? ''));
   await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('#near-title')?.textContent === 'What add_1 is');
   await page.locator('#near .near-producers').waitFor();
   assert.equal(await page.locator('#near-title').innerText(), 'What add_1 is');
   const near = await page.locator('#near').innerText();

@@ -263,10 +263,8 @@ mod tests {
         };
         let dims: Vec<i64> = value
             .tensor_shape
-            .unwrap()
-            .dim
             .iter()
-            .map(|d| d.size)
+            .flat_map(|shape| shape.dim.iter().map(|d| d.size))
             .collect();
         assert_eq!((dims, value.float_val), (vec![2, 3], vec![1.0]));
         assert_eq!(

@@ -3,18 +3,14 @@
 
 use std::io::Write;
 
-use tf_freeze::options::{phrase, OptionValues};
+use tf_freeze::options::OptionValues;
 use tf_freeze::Error;
 
 use crate::files::Inputs;
-use crate::flags::{flag, parse_flags, usage};
+use crate::flags::{parse_flags, usage};
 use crate::output::{check_writable, Output};
+use crate::say::{cli, did, say_notes};
 use crate::write::{write_plan, Shards};
-
-/// A core message in the CLI's words.
-fn cli(message: &str) -> String {
-    phrase(message, flag)
-}
 
 /// Runs the tool; returns the exit code: 0 ok, 1 bad input, 2 bad usage.
 pub fn run(args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
@@ -69,11 +65,17 @@ fn freeze(
                 detail: e.to_string(),
             });
     }
+    // Where the output and the report go is settled before any work, so a
+    // bad path never costs a freeze, nor a written graph without its report.
+    let output = values
+        .non_empty("output_graph")
+        .map(|path| Output::resolve(path, &inputs.paths()))
+        .transpose()?;
+    if let Some(path) = values.non_empty("report") {
+        check_writable(path)?;
+    }
     if let Some(target) = tfjs_target {
-        let mut request = inputs.request(values)?;
-        if let Some(path) = values.non_empty("report") {
-            check_writable(path)?;
-        }
+        let mut request = request;
         // tensorflowjs_converter strips debug ops (TF.js has no kernels for
         // them), and a legacy `shape {}` would load there as a scalar.
         request.options.strip_debug_ops = true;
@@ -84,15 +86,6 @@ fn freeze(
         }
         return Ok(());
     }
-    // Where the output and the report go is settled before any work, so a
-    // bad path never costs a freeze, nor a written graph without its report.
-    let output = values
-        .non_empty("output_graph")
-        .map(|path| Output::resolve(path, &inputs.paths()))
-        .transpose()?;
-    if let Some(path) = values.non_empty("report") {
-        check_writable(path)?;
-    }
     let prepared = tf_freeze::prepare(&request)?;
     let mut shards = Shards::new(prepared.data_files().to_vec());
     let loaded = prepared
@@ -101,19 +94,9 @@ fn freeze(
         .map(|r| shards.read(r.shard, r.offset, r.len))
         .collect::<Result<Vec<_>, _>>()?;
     let plan = prepared.finish(&loaded)?;
-    for warning in &plan.warnings {
-        say(&format!("freeze_graph: warning: {}\n", cli(warning)));
-    }
+    say_notes(&plan, say);
     let summary = &plan.summary;
-    for change in &summary.changes {
-        say(&format!("freeze_graph: {}\n", cli(change)));
-    }
-    let (frozen, kept) = (summary.variables_frozen(), summary.nodes_kept);
-    let did = format!(
-        "froze {frozen} variable{}, kept {kept} node{}",
-        plural(frozen),
-        plural(kept)
-    );
+    let did = did(summary);
     match &output {
         Some(output) => {
             write_plan(&plan, &mut shards, output, values.bool("verify_checksums"))?;
@@ -141,26 +124,6 @@ fn write_report(path: &str, plan: &tf_freeze::Plan, args: &[String]) -> Result<(
     })
 }
 
-/// The one-line account of what a freeze did.
-pub fn did(summary: &tf_freeze::Summary) -> String {
-    let (frozen, kept) = (summary.variables_frozen(), summary.nodes_kept);
-    format!(
-        "froze {frozen} variable{}, kept {kept} node{}",
-        plural(frozen),
-        plural(kept)
-    )
-}
-
-/// Says the plan's warnings and changes, as the freeze does.
-pub fn say_notes(plan: &tf_freeze::Plan, say: &mut dyn FnMut(&str)) {
-    for warning in &plan.warnings {
-        say(&format!("freeze_graph: warning: {}\n", cli(warning)));
-    }
-    for change in &plan.summary.changes {
-        say(&format!("freeze_graph: {}\n", cli(change)));
-    }
-}
-
 /// This run's command line, quoted for a POSIX shell.
 fn command_line(args: &[String]) -> String {
     let quote = |arg: &String| {
@@ -178,14 +141,6 @@ fn command_line(args: &[String]) -> String {
         .chain(args.iter().map(quote))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod files;
 mod flags;
 mod output;
 mod roles;
+mod say;
 mod tfjs;
 mod write;
 

@@ -12,7 +12,7 @@ use tf_freeze::options::{split_list, OptionValues};
 use tf_freeze::tfjs::{self, ExportOptions, Quantization, Selection};
 use tf_freeze::{Error, FreezeRequest, Plan};
 
-use crate::cli::{did, say_notes};
+use crate::say::{did, say_notes};
 use crate::write::Shards;
 
 /// The flags that only a TF.js export takes.

@@ -138,6 +138,15 @@ pub fn detect(name: &str, head: &[u8], tail: &[u8]) -> FileKind {
     narrow_by_name(by_bytes, base)
 }
 
+/// [`detect`] of a file held whole in memory.
+pub fn detect_bytes(name: &str, bytes: &[u8]) -> FileKind {
+    let head = bytes.get(..bytes.len().min(HEAD_LEN)).unwrap_or_default();
+    let tail = bytes
+        .get(bytes.len().saturating_sub(TAIL_LEN)..)
+        .unwrap_or_default();
+    detect(name, head, tail)
+}
+
 /// Where the bytes leave a choice, the name may settle it (`.meta`,
 /// `saved_model.pb`, `.index`); it never overrides what the bytes say. Bytes
 /// that say nothing under a telling name (a truncated `.index`) stay unsure,

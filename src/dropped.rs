@@ -52,15 +52,8 @@ impl DroppedFiles {
     /// The core's request; `name_of` names an option in messages.
     pub fn request(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<FreezeRequest<'_>> {
         let graph = input(&self.graph);
-        let bytes = graph.bytes;
-        let head = bytes
-            .get(..bytes.len().min(detect::HEAD_LEN))
-            .unwrap_or_default();
-        let tail = bytes
-            .get(bytes.len().saturating_sub(detect::TAIL_LEN)..)
-            .unwrap_or_default();
         // An unsure graph is loaded as a GraphDef, which also takes a MetaGraphDef.
-        let (meta, saved_model) = match detect::detect(graph.name, head, tail) {
+        let (meta, saved_model) = match detect::detect_bytes(graph.name, graph.bytes) {
             FileKind::MetaGraphDef { .. } => (true, false),
             FileKind::SavedModel { .. } => (false, true),
             _ => (false, false),

@@ -26,14 +26,7 @@ impl Graph {
     /// Parses a GraphDef, MetaGraphDef or SavedModel (with TF's default tag
     /// set, `serve`), binary or text, told apart by its bytes.
     pub fn parse(file: InputFile<'_>) -> Result<Graph> {
-        let bytes = file.bytes;
-        let head = bytes
-            .get(..bytes.len().min(detect::HEAD_LEN))
-            .unwrap_or_default();
-        let tail = bytes
-            .get(bytes.len().saturating_sub(detect::TAIL_LEN)..)
-            .unwrap_or_default();
-        let loaded = match detect::detect(file.name, head, tail) {
+        let loaded = match detect::detect_bytes(file.name, file.bytes) {
             FileKind::SavedModel { .. } => {
                 graph::load_saved_model(file, &saved_model_tags(DEFAULT_SAVED_MODEL_TAGS))?
             }

@@ -52,13 +52,7 @@ impl<'a> Freezer<'a, '_> {
                 });
                 return Ok((node.name.clone(), Value { dtype, shape }));
             }
-            Initial::Constant { from, .. } => format!(
-                "its initializer '{from}' is a constant: `initialize_missing` freezes it with that value"
-            ),
-            Initial::Random(op) => format!(
-                "its initializer is random ({op}), so only a checkpoint can give its value"
-            ),
-            Initial::Other(why) => format!("its initializer is not a constant ({why})"),
+            other => other.note(),
         };
         Err(note(missing, why))
     }

@@ -34,6 +34,22 @@ pub enum Initial {
     Other(String),
 }
 
+impl Initial {
+    /// What the initializer is, for the refusal of a variable the checkpoint
+    /// lacks: whether `initialize_missing` would give it a value.
+    pub fn note(&self) -> String {
+        match self {
+            Initial::Constant { from, .. } => format!(
+                "its initializer '{from}' is a constant: `initialize_missing` freezes it with that value"
+            ),
+            Initial::Random(op) => {
+                format!("its initializer is random ({op}), so only a checkpoint can give its value")
+            }
+            Initial::Other(why) => format!("its initializer is not a constant ({why})"),
+        }
+    }
+}
+
 /// Random ops of TF's initializers (`random_normal`, `truncated_normal`,
 /// `glorot_uniform`, `orthogonal` ...).
 fn is_random(op: &str) -> bool {

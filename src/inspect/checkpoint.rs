@@ -100,13 +100,9 @@ fn not_found_problem(
     not_found: &NotFound,
     initial: Option<&Initial>,
 ) -> Problem {
+    // An initializer that is neither constant nor random says nothing useful here.
     let note = match initial {
-        Some(Initial::Constant { from, .. }) => format!(
-            "; its initializer '{from}' is a constant: `initialize_missing` freezes it with that value"
-        ),
-        Some(Initial::Random(op)) => {
-            format!("; its initializer is random ({op}), so only a checkpoint can give its value")
-        }
+        Some(i @ (Initial::Constant { .. } | Initial::Random(_))) => format!("; {}", i.note()),
         _ => String::new(),
     };
     match not_found {

@@ -36,13 +36,7 @@ fn accepts(flag: &str, kind: &FileKind) -> bool {
 
 /// Refuses `bytes` under `flag` when they are certainly another kind of file.
 pub fn check(flag: &str, name: &str, bytes: &[u8]) -> Result<(), Error> {
-    let head = bytes
-        .get(..bytes.len().min(detect::HEAD_LEN))
-        .unwrap_or_default();
-    let tail = bytes
-        .get(bytes.len().saturating_sub(detect::TAIL_LEN)..)
-        .unwrap_or_default();
-    let kind = detect::detect(name, head, tail);
+    let kind = detect::detect_bytes(name, bytes);
     if accepts(flag, &kind) {
         return Ok(());
     }

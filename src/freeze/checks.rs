@@ -175,11 +175,14 @@ pub(super) fn check_stale_output_shapes(
         };
         output_count(&node.op).is_some_and(|outputs| outputs != listed)
     };
+    let found: Vec<&NodeDef> = full.node.iter().filter(stale).collect();
+    if found.is_empty() {
+        // The common case: no index of the frozen graph's names is built.
+        return;
+    }
     let in_frozen: HashSet<&str> = kept.node.iter().map(|n| n.name.as_str()).collect();
-    let (still, dropped): (Vec<&NodeDef>, Vec<&NodeDef>) = full
-        .node
-        .iter()
-        .filter(stale)
+    let (still, dropped): (Vec<&NodeDef>, Vec<&NodeDef>) = found
+        .into_iter()
         .partition(|n| in_frozen.contains(n.name.as_str()));
     let example = |nodes: &[&NodeDef]| {
         nodes

@@ -44,6 +44,7 @@ pub mod error;
 pub mod input;
 pub mod options;
 pub mod proto;
+pub mod target;
 #[doc(hidden)]
 pub mod wire;
 

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::target::{self, Target};
 
 mod text;
 
@@ -200,6 +201,11 @@ pub const OPTIONS: &[OptionRow] = &[
         "fold-batch-norms",
         "Fold batch norms",
     ),
+    on_page(
+        row("target", false, Text, "TARGET", "tf", "where the graph goes: tf (nothing changes), tflite, tfjs, onnx, opencv or tract: turns on the transforms that consumer needs and lists the nodes it cannot load"),
+        "target",
+        "Target",
+    ),
     row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
     row("output_format", false, Text, "FORMAT", "frozen_pb", "frozen_pb (a GraphDef at --output_graph) or tfjs_graph_model (a TF.js model in --output_dir)"),
     row("output_dir", false, Path, "DIR", "", "with --output_format=tfjs_graph_model: a new or empty folder for model.json and the weight files"),
@@ -251,6 +257,9 @@ impl OptionValues {
             return Err(Error::Usage(format!(
                 "Invalid checkpoint version (must be '1' or '2'): {value}"
             )));
+        }
+        if row.flag == "target" {
+            Target::parse(value)?;
         }
         self.given.retain(|(flag, _)| *flag != row.flag);
         self.given.push((row.flag, value.to_owned()));
@@ -308,8 +317,29 @@ impl OptionValues {
     }
 
     /// The freeze parameters; `name_of` names an option in messages, as the
-    /// shell shows it (a flag or a control's label).
+    /// shell shows it (a flag or a control's label). `--target`'s preset
+    /// fills in the options the user did not give.
     pub fn freeze_options(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<Options> {
+        let target = Target::parse(self.text("target"))?;
+        let mut options = self.with_preset(target).options(name_of)?;
+        options.target = target;
+        Ok(options)
+    }
+
+    /// These values with `target`'s preset under them: each option of the
+    /// preset that was not given takes the preset's value.
+    pub fn with_preset(&self, target: Target) -> OptionValues {
+        let mut values = self.clone();
+        for (flag, value) in target::preset(target) {
+            // A pending option (no row yet) has nothing to set.
+            if let Some(row) = find(flag).filter(|row| self.given(row.flag).is_none()) {
+                values.given.push((row.flag, (*value).to_owned()));
+            }
+        }
+        values
+    }
+
+    fn options(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<Options> {
         let optional = |flag: &str| Some(self.list(flag)).filter(|items| !items.is_empty());
         let owned = |flag: &str| self.non_empty(flag).map(str::to_owned);
         let named = |flag: &str, err: Error| {
@@ -340,6 +370,7 @@ impl OptionValues {
             fix_legacy_shapes: self.bool("fix_legacy_shapes"),
             strip_debug_ops: self.bool("strip_debug_ops"),
             fold_batch_norms: self.bool("fold_batch_norms"),
+            target: Target::Tf,
         })
     }
 }
@@ -415,6 +446,9 @@ pub struct Options {
     pub strip_debug_ops: bool,
     /// Fold inference batch norms into the weights of the op before them.
     pub fold_batch_norms: bool,
+    /// Where the graph goes: its preset is already in the other fields; the
+    /// freeze lints the frozen graph against the ops it runs.
+    pub target: Target,
 }
 
 impl Options {
@@ -452,6 +486,7 @@ impl Default for Options {
             fix_legacy_shapes: false,
             strip_debug_ops: false,
             fold_batch_norms: false,
+            target: Target::Tf,
         }
     }
 }

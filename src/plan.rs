@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::proto::{attr_value, GraphDef, NodeDef, TensorProto};
+use crate::target::TargetLint;
 
 /// How much of a shard [`Plan::write_to`] copies at a time.
 const COPY_CHUNK: usize = 1 << 20;
@@ -65,6 +66,8 @@ struct FreezeReport<'a> {
     output_bytes: u64,
     changes: &'a [String],
     warnings: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_lint: Option<&'a TargetLint>,
     command: &'a str,
 }
 
@@ -124,6 +127,8 @@ pub struct Plan {
     pub data_files: Vec<String>,
     /// Things the user should know that did not stop the freeze.
     pub warnings: Vec<String>,
+    /// With `--target`: the nodes of the frozen graph that target will reject.
+    pub target_lint: Option<TargetLint>,
 }
 
 impl Summary {
@@ -148,6 +153,7 @@ impl Plan {
             output_bytes: s.output_bytes,
             changes: &s.changes,
             warnings: &self.warnings,
+            target_lint: self.target_lint.as_ref(),
             command,
         };
         // Serialising plain structs of strings and numbers cannot fail.
@@ -438,11 +444,36 @@ mod tests {
             summary: Summary::default(),
             data_files: vec!["d".into()],
             warnings: Vec::new(),
+            target_lint: None,
         };
         let bytes = plan
             .to_bytes(|_, _, _| Ok(content.clone()))
             .expect("assembles");
         assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn the_report_has_a_target_lint_only_with_a_target() {
+        let mut plan = Plan {
+            segments: Vec::new(),
+            summary: Summary::default(),
+            data_files: Vec::new(),
+            warnings: Vec::new(),
+            target_lint: None,
+        };
+        assert!(!plan.report_json("c").contains("target_lint"));
+        plan.target_lint = Some(crate::target::TargetLint {
+            target: "tract".into(),
+            unsupported: vec![crate::target::UnsupportedNode {
+                node: "gelu/Erf".into(),
+                op: "Erf".into(),
+            }],
+        });
+        let report: serde_json::Value = serde_json::from_str(&plan.report_json("c")).unwrap();
+        assert_eq!(
+            report["target_lint"],
+            serde_json::json!({"target": "tract", "unsupported": [{"node": "gelu/Erf", "op": "Erf"}]})
+        );
     }
 
     #[test]
@@ -458,6 +489,7 @@ mod tests {
             summary: Summary::default(),
             data_files: vec!["m.data-00000-of-00001".into()],
             warnings: Vec::new(),
+            target_lint: None,
         };
         let err = plan
             .to_bytes(|_, _, _| Ok(vec![1, 2]))

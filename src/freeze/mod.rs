@@ -25,6 +25,7 @@ use crate::options::Options;
 use crate::plan::{self, ContentRef, FrozenVariable, InitializedVariable, Plan, Summary};
 use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef, OpList, SaverDef};
 use crate::tensor;
+use crate::target::{self, Target};
 use crate::variables;
 
 mod checks;
@@ -108,6 +109,7 @@ pub struct Prepared {
     changes: Vec<String>,
     late: Vec<Late>,
     tf_version: Option<String>,
+    target: Target,
 }
 
 /// A rewrite of the frozen graph once its values are filled in, run by
@@ -261,6 +263,7 @@ impl Prepared {
             },
             data_files: self.data_files,
             warnings: self.warnings,
+            target_lint: target::lint(&self.graph, self.target),
         }
     }
 
@@ -408,6 +411,7 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
         changes,
         late: Vec::new(),
         tf_version: None,
+        target: options.target,
     })
 }
 

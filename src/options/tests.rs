@@ -54,6 +54,7 @@ fn every_page_control_reaches_the_freeze_options() {
             Bool => "true",
             _ if row.flag == "placeholder_to_const" => "p=1",
             _ if row.flag == "input_shapes" => "x=-1,4",
+            _ if row.flag == "target" => "tract",
             _ => "x",
         };
         values.set(row.flag, value).unwrap();
@@ -164,5 +165,51 @@ fn each_shell_phrases_the_options_the_core_names() {
     assert_eq!(
         phrase("a `lone backtick", |_| String::new()),
         "a `lone backtick"
+    );
+}
+
+#[test]
+fn a_target_sets_its_preset_under_the_given_values() {
+    use crate::target::{preset, Target};
+    let mut values = OptionValues::default();
+    values.set("target", "tract").unwrap();
+    let options = values.freeze_options(flag).unwrap();
+    assert_eq!(options.target, Target::Tract);
+    assert!(options.fix_legacy_shapes && options.strip_debug_ops && options.fold_batch_norms);
+    assert!(options.strip_training_nodes && options.fix_ref_ops);
+    // The user's own value wins over the preset's, whatever the order given.
+    values.set("fold_batch_norms", "false").unwrap();
+    let options = values.freeze_options(flag).unwrap();
+    assert!(!options.fold_batch_norms && options.strip_debug_ops);
+    let mut first = OptionValues::default();
+    first.set("strip_debug_ops", "0").unwrap();
+    first.set("target", "tfjs").unwrap();
+    assert!(!first.freeze_options(flag).unwrap().strip_debug_ops);
+    // Each preset option reads back as its value, and is not "given".
+    for target in Target::ALL {
+        let mut values = OptionValues::default();
+        values.set("target", target.name()).unwrap();
+        let with = values.with_preset(target);
+        for (name, value) in preset(target).iter().filter(|(n, _)| find(n).is_some()) {
+            assert_eq!(with.text(name), *value, "{}: --{name}", target.name());
+            assert_eq!(values.given(name), None);
+        }
+    }
+    // tf changes nothing.
+    let mut tf = OptionValues::default();
+    tf.set("target", "tf").unwrap();
+    assert_eq!(
+        tf.freeze_options(flag).unwrap(),
+        OptionValues::default().freeze_options(flag).unwrap()
+    );
+}
+
+#[test]
+fn an_unknown_target_is_a_usage_error_naming_the_six() {
+    let err = OptionValues::default().set("target", "coreml").unwrap_err();
+    assert!(err.is_usage());
+    assert_eq!(
+        err.to_string(),
+        "--target takes one of tf, tflite, tfjs, onnx, opencv, tract, not 'coreml'"
     );
 }

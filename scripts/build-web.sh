@@ -24,10 +24,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 const out = resolve(process.argv[2]);
-const { initSync, optionTable } = await import(pathToFileURL(`${out}/pkg/tf_freeze.js`));
+const { initSync, optionTable, targetPresets } = await import(pathToFileURL(`${out}/pkg/tf_freeze.js`));
 initSync({ module: readFileSync(`${out}/pkg/tf_freeze_bg.wasm`) });
 const table = JSON.stringify(optionTable(), null, 2);
-writeFileSync(`${out}/options.js`, `// The core's option table (tf_freeze::options), written by scripts/build-web.sh.\nexport const OPTIONS = ${table};\n`);
+const presets = JSON.stringify(targetPresets(), null, 2);
+writeFileSync(`${out}/options.js`, `// The core's option table (tf_freeze::options), written by scripts/build-web.sh.\nexport const OPTIONS = ${table};\n// What each --target turns on (tf_freeze::target::preset).\nexport const PRESETS = ${presets};\n`);
 JS
 
 # The sample: a small MLP made by TensorFlow, and the output node it was frozen with.

@@ -239,6 +239,24 @@ pub fn table_json() -> String {
     serde_json::to_string(OPTIONS).unwrap_or_default()
 }
 
+/// Each target's preset for the page, `{"tract": {"fix_ref_ops": "true", ...}}`:
+/// the options of [`target::preset`] that have a row, so the page can set
+/// their controls when a target is chosen.
+pub fn presets_json() -> String {
+    let presets: serde_json::Map<String, serde_json::Value> = Target::ALL
+        .iter()
+        .map(|t| {
+            let values = target::preset(*t)
+                .iter()
+                .filter(|(flag, _)| find(flag).is_some())
+                .map(|(flag, value)| ((*flag).to_owned(), serde_json::Value::from(*value)))
+                .collect();
+            (t.name().to_owned(), serde_json::Value::Object(values))
+        })
+        .collect();
+    serde_json::Value::Object(presets).to_string()
+}
+
 /// The options given, by flag; the table's defaults stand for the others.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OptionValues {

@@ -76,6 +76,12 @@ pub fn option_table() -> Result<JsValue, JsValue> {
     parse_json(&options::table_json())
 }
 
+/// Each `--target`'s preset: `{target: {flag: value}}` (see `options::presets_json`).
+#[wasm_bindgen(js_name = targetPresets)]
+pub fn target_presets() -> Result<JsValue, JsValue> {
+    parse_json(&options::presets_json())
+}
+
 /// What each file is, from its first and last bytes and its name:
 /// `{kind, text?, shard?, count?, candidates?, prefix, savedModelVariables}`.
 #[wasm_bindgen(js_name = detectFiles)]

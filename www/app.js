@@ -2,7 +2,7 @@
 // what the core makes of it (bridge.js), and draws the page again (view.js).
 import { verify } from './checksums.js';
 import { filesFromDirectory, filesFromDrop } from './files.js';
-import { OPTIONS } from './options.js';
+import { OPTIONS, PRESETS } from './options.js';
 import { names, sentence } from './report.js';
 import { cancel, pool, run, settle, startWorker } from './bridge.js';
 import * as state from './state.js';
@@ -224,7 +224,7 @@ async function freeze(event) {
   };
   try {
     const model = await run('modelName', { paths: state.modelPaths(store) });
-    const { request, names: made } = state.freezeRequest(store, values, OPTIONS, model);
+    const { request, names: made } = state.freezeRequest(store, values, OPTIONS, model, PRESETS);
     const result = await run('freeze', { request });
     // The checksums are shared out over several workers (checksums.js).
     if (values.verify_checksums) await verify(result.checks, request.shards, pool(), progress);
@@ -320,6 +320,12 @@ function wire() {
   for (const id of ['#whitelist', '#denylist']) document.querySelector(id).addEventListener('input', () => view.renderForm(store));
   // Options that settle a problem the core names (its `fix`) change whether Freeze can run.
   document.querySelector('#initialize-missing').addEventListener('change', () => view.renderForm(store));
+  const target = document.querySelector('#target');
+  let chosen = target.value;
+  target.addEventListener('change', () => {
+    view.applyPreset(CONTROLLED, PRESETS[chosen] ?? {}, PRESETS[target.value] ?? {});
+    chosen = target.value;
+  });
   document.querySelector('#sample').addEventListener('click', loadSample);
   ui.clear.addEventListener('click', startOver);
   ui.form.addEventListener('submit', freeze);

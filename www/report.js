@@ -195,12 +195,12 @@ function quote(arg) {
  * `freeze_graph`, when every option given is one TF has (null otherwise),
  * and `ours`, tf-freeze's `freeze_graph`, which also writes the report.
  */
-export function commands(table, values) {
+export function commands(table, values, presets = {}) {
   const given = (row) => argument(row, values[row.flag]) !== null;
   const tfOnly = table.every((row) => row.inTf || row.flag === 'report' || !given(row));
   return {
     tf: tfOnly ? cliCommand(table, { ...values, report: undefined }) : null,
-    ours: cliCommand(table, values),
+    ours: cliCommand(table, values, presets),
   };
 }
 
@@ -208,22 +208,29 @@ export function commands(table, values) {
  * The freeze_graph command line that freezes the same files with the same
  * options: `table` is the core's option table, `values` the options by flag
  * (booleans as booleans, the rest as text). Flags come in the table's order;
- * those at their default, empty or undefined are left out.
+ * those at their default, empty or undefined are left out. With `--target`,
+ * `presets` (`{target: {flag: value}}`) says what it turns on: a switch the
+ * preset sets is left to it, one turned off again is written out.
  */
-export function cliCommand(table, values) {
+export function cliCommand(table, values, presets = {}) {
+  const preset = presets[values.target] ?? {};
   const flags = table.flatMap((row) => {
-    const value = argument(row, values[row.flag]);
+    const value = argument(row, values[row.flag], preset[row.flag]);
     if (value === null) return [];
     return [value === true ? `--${row.flag}` : `--${row.flag}=${value}`];
   });
   return ['freeze_graph', ...flags.map(quote)].join(' ');
 }
 
-/** One flag's value as typed, `true` for a bare switch, `null` when it is left out. */
-function argument(row, value) {
+/**
+ * One flag's value as typed, `true` for a bare switch, `null` when it is left
+ * out; `implied` is the value a chosen target's preset gives it.
+ */
+function argument(row, value, implied = undefined) {
   if (value === undefined || value === null) return null;
   if (row.kind === 'bool') {
-    if (String(value) === row.default) return null;
+    if (String(value) === (implied ?? row.default)) return null;
+    if (implied !== undefined) return String(value);
     // TF's own flags keep the `--flag=true` its documentation shows; ours are switches.
     return value === true && !row.inTf ? true : String(value);
   }

@@ -546,14 +546,14 @@ function fileFlags(store, ckpt, output, reportName) {
  * `{request, names}`, `names` being `{output, reportName, commands}`: the
  * downloads' names, after `model` (the core's `model_name`), and the same
  * freeze on the command line (report.js `commands`). `options` is the core's
- * option table.
+ * option table, `presets` what each target turns on.
  */
-export function freezeRequest(store, values, options, model) {
+export function freezeRequest(store, values, options, model, presets = {}) {
   const ckpt = checkpoint(store);
   const { numShards } = checkpointReport(store, ckpt).ok;
   const output = `${model}_frozen.pb`;
   const reportName = `${model}_report.json`;
-  const made = commands(options, { ...values, ...fileFlags(store, ckpt, output, reportName) });
+  const made = commands(options, { ...values, ...fileFlags(store, ckpt, output, reportName) }, presets);
   const request = {
     ...inspectRequest(store, store.graph, ckpt),
     shards: Array.from({ length: numShards }, (_, i) => ckpt.shards[i] ?? null),

@@ -26,6 +26,9 @@ import {
 import { blocker, controlLinks, labels } from './hints.js';
 import { renderCheck, renderChoices, renderMatches, renderNeighbourhood } from './outputs.js';
 
+// The nodes a target will not load shown on the page; the report has them all.
+const LINT_SHOWN = 50;
+
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function fillSelect(select, items, chosen, label, value = label) {
@@ -269,7 +272,25 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     ui.changes.replaceChildren(...done.changes.map((text) => item(text)));
     $('#changes-box').hidden = done.changes.length === 0;
     ui.warnings.replaceChildren(...done.warnings.map((text) => hinted(sentence(text))));
+    renderLint(done.target_lint);
     ui.commands.replaceChildren(...commandBlocks(outcome.commands));
+  }
+
+  /**
+   * With a target: the nodes it will not load, one a line, shown above the
+   * download so they are read before it (the graph is written all the same).
+   */
+  function renderLint(lint) {
+    $('#lint-box').hidden = !lint;
+    if (!lint) return;
+    const { target, unsupported } = lint;
+    const n = unsupported.length;
+    $('#lint-title').textContent = n
+      ? `${n} ${n === 1 ? 'node' : 'nodes'} with ops ${target} does not support`
+      : `Every node is an op ${target} supports`;
+    const shown = unsupported.slice(0, LINT_SHOWN).map(({ node, op }) => item(`${node} (${op})`));
+    if (n > LINT_SHOWN) shown.push(item(`… and ${n - LINT_SHOWN} more, all listed in the report`));
+    $('#lint').replaceChildren(...shown);
   }
 
   /** The same freeze on the command line: TF's when it can, and ours, each with a Copy button. */
@@ -327,8 +348,24 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
       $(`label[for="${row.page.id}"]`).textContent = row.page.label;
       const control = document.getElementById(row.page.id);
       if (row.kind === 'bool') control.checked = row.default === 'true';
-      else if (control.tagName === 'SELECT') control.replaceChildren(new Option(row.default, row.default));
+      // A select the page fills (the tag sets) starts with the default alone; one with its choices written keeps them.
+      else if (control.tagName === 'SELECT' && control.options.length === 0) control.replaceChildren(new Option(row.default, row.default));
       else control.value = row.default;
+    }
+  }
+
+  /**
+   * A target chosen: the controls of its preset (`next`, `{flag: value}`) take
+   * the preset's values, those only the previous target's preset (`old`) set
+   * go back to their defaults. Each can be changed again before freezing.
+   */
+  function applyPreset(rows, old, next) {
+    for (const row of rows) {
+      if (!(row.flag in old) && !(row.flag in next)) continue;
+      const value = next[row.flag] ?? row.default;
+      const control = document.getElementById(row.page.id);
+      if (row.kind === 'bool') control.checked = value === 'true';
+      else control.value = value;
     }
   }
 
@@ -354,6 +391,7 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     renderField,
     renderForm,
     setUpControls,
+    applyPreset,
     controlValues,
   };
 }

@@ -213,3 +213,15 @@ fn an_unknown_target_is_a_usage_error_naming_the_six() {
         "--target takes one of tf, tflite, tfjs, onnx, opencv, tract, not 'coreml'"
     );
 }
+
+#[test]
+fn the_page_gets_each_preset_with_the_options_that_exist() {
+    let presets: serde_json::Value = serde_json::from_str(&presets_json()).unwrap();
+    assert_eq!(presets["tf"], serde_json::json!({}));
+    assert_eq!(presets["tract"]["fold_batch_norms"], "true");
+    for target in crate::target::Target::ALL {
+        for (flag, _) in presets[target.name()].as_object().unwrap() {
+            assert!(find(flag).is_some(), "{flag}");
+        }
+    }
+}

@@ -53,7 +53,8 @@ fn unsupported_nodes_are_listed_and_the_graph_still_written() {
         assert_eq!(entry["op"], "ArgMax", "{report:#}");
         let node = entry["node"].as_str().unwrap();
         assert!(
-            out.stderr.contains(&format!("freeze_graph:   {node} (ArgMax)\n")),
+            out.stderr
+                .contains(&format!("freeze_graph:   {node} (ArgMax)\n")),
             "{}",
             out.stderr
         );
@@ -65,7 +66,10 @@ fn unsupported_nodes_are_listed_and_the_graph_still_written() {
     // The lint comes before the line that says the graph was written.
     let said = out.stderr.find("--target=tract").unwrap();
     assert!(said < out.stderr.find("wrote ").unwrap(), "{}", out.stderr);
-    assert!(report["command"].as_str().unwrap().contains("--target=tract"));
+    assert!(report["command"]
+        .as_str()
+        .unwrap()
+        .contains("--target=tract"));
 }
 
 #[test]
@@ -76,7 +80,8 @@ fn a_supported_graph_says_so_and_the_preset_runs() {
     let lint = &report["target_lint"];
     assert_eq!(lint["unsupported"], Value::Array(Vec::new()), "{report:#}");
     assert!(
-        out.stderr.contains("--target=tract: every node is an op tract supports"),
+        out.stderr
+            .contains("--target=tract: every node is an op tract supports"),
         "{}",
         out.stderr
     );
@@ -93,7 +98,10 @@ fn the_user_value_wins_over_the_preset() {
     let with = run("debug_ops", &["--target=tfjs", "--strip_debug_ops=false"]);
     let plain = run("debug_ops", &[]);
     assert_eq!(with.status, 0, "{}", with.stderr);
-    assert_eq!(with.graph, plain.graph, "nothing else of tfjs's preset touches this graph");
+    assert_eq!(
+        with.graph, plain.graph,
+        "nothing else of tfjs's preset touches this graph"
+    );
     // TF.js has no CheckNumerics kernel: left in, the lint names it.
     let lint = &with.report.unwrap()["target_lint"];
     let ops: Vec<&str> = lint["unsupported"]
@@ -109,7 +117,10 @@ fn the_user_value_wins_over_the_preset() {
 fn target_tf_changes_nothing() {
     let tf = run("mlp_binary", &["--target=tf"]);
     assert_eq!(tf.status, 0, "{}", tf.stderr);
-    assert_eq!(tf.graph.unwrap(), common::read("mlp_binary", "tf_frozen.pb"));
+    assert_eq!(
+        tf.graph.unwrap(),
+        common::read("mlp_binary", "tf_frozen.pb")
+    );
     assert!(tf.report.unwrap()["target_lint"].is_null());
     assert!(!tf.stderr.contains("--target"), "{}", tf.stderr);
 }

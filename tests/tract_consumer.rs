@@ -31,7 +31,10 @@ fn freeze_for_tract(name: &str, meta: &Value) -> Result<(Vec<u8>, Value), String
         .unwrap();
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
-        return Err(format!("the freeze fails: {}", said.lines().last().unwrap_or("")));
+        return Err(format!(
+            "the freeze fails: {}",
+            said.lines().last().unwrap_or("")
+        ));
     }
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     Ok((std::fs::read(&graph).unwrap(), report))
@@ -54,9 +57,16 @@ fn tensor(spec: &Value) -> Result<Tensor, String> {
         "int64" => Tensor::from_shape(&shape, &numbers().map(|v| v as i64).collect::<Vec<_>>()),
         "bool" => Tensor::from_shape(
             &shape,
-            &values.iter().map(|v| v.as_bool().unwrap()).collect::<Vec<_>>(),
+            &values
+                .iter()
+                .map(|v| v.as_bool().unwrap())
+                .collect::<Vec<_>>(),
         ),
-        other => return Err(format!("an input is {other}, which this test does not feed")),
+        other => {
+            return Err(format!(
+                "an input is {other}, which this test does not feed"
+            ))
+        }
     };
     made.map_err(|e| e.to_string())
 }
@@ -77,7 +87,10 @@ fn run_in_tract(
         model = model.with_input_fact(i, fact)?;
     }
     let runnable = model.into_optimized()?.into_runnable()?;
-    let fed = inputs.iter().map(|(_, t)| t.clone().into_tvalue()).collect();
+    let fed = inputs
+        .iter()
+        .map(|(_, t)| t.clone().into_tvalue())
+        .collect();
     let results = runnable.run(fed)?;
     results
         .iter()
@@ -103,7 +116,10 @@ fn check(name: &str) -> Result<(), String> {
     let (graph, report) = freeze_for_tract(name, &meta)?;
     let unsupported = report["target_lint"]["unsupported"].as_array().unwrap();
     if !unsupported.is_empty() {
-        let mut ops: Vec<&str> = unsupported.iter().map(|u| u["op"].as_str().unwrap()).collect();
+        let mut ops: Vec<&str> = unsupported
+            .iter()
+            .map(|u| u["op"].as_str().unwrap())
+            .collect();
         ops.sort_unstable();
         ops.dedup();
         return Err(format!("the lint says tract lacks {}", ops.join(", ")));
@@ -126,8 +142,12 @@ fn check(name: &str) -> Result<(), String> {
         }
         names.push(output.clone());
     }
-    let results = run_in_tract(&graph, &inputs, &names)
-        .map_err(|e| format!("tract cannot run it: {}", format!("{e:?}").lines().next().unwrap_or("")))?;
+    let results = run_in_tract(&graph, &inputs, &names).map_err(|e| {
+        format!(
+            "tract cannot run it: {}",
+            format!("{e:?}").lines().next().unwrap_or("")
+        )
+    })?;
     for (output, got) in names.iter().zip(&results) {
         let spec = &stored_outputs[output];
         let want: Vec<f64> = spec["values"]
@@ -166,7 +186,12 @@ fn tract_runs_the_tract_target_of_every_fixture_it_supports() {
             Err(reason) => println!("tract: skipped {name}: {reason}"),
         }
     }
-    println!("tract: ran and matched {} of {} fixtures: {}", ran.len(), fixtures.len(), ran.join(", "));
+    println!(
+        "tract: ran and matched {} of {} fixtures: {}",
+        ran.len(),
+        fixtures.len(),
+        ran.join(", ")
+    );
     // The plain MLP and CNN are in every consumer's reach: if they stop
     // running, the preset or the freeze broke, not tract.
     for must in ["mlp_binary", "cnn_meta", "debug_ops"] {

@@ -24,8 +24,8 @@ use crate::input::CheckpointFiles;
 use crate::options::Options;
 use crate::plan::{self, ContentRef, FrozenVariable, InitializedVariable, Plan, Summary};
 use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef, OpList, SaverDef};
-use crate::tensor;
 use crate::target::{self, Target};
+use crate::tensor;
 use crate::variables;
 
 mod checks;

@@ -83,7 +83,10 @@ mod tests {
             .iter()
             .map(|u| (u.node.as_str(), u.op.as_str()))
             .collect();
-        assert_eq!(listed, [("gelu/erf", "Erf"), ("call", "StatefulPartitionedCall")]);
+        assert_eq!(
+            listed,
+            [("gelu/erf", "Erf"), ("call", "StatefulPartitionedCall")]
+        );
         let tfjs = lint(&g, Target::Tfjs).unwrap();
         assert_eq!(tfjs.unsupported.len(), 1, "TF.js has Erf: {tfjs:?}");
         assert_eq!(lint(&g, Target::Tf), None);

@@ -42,13 +42,19 @@ mod tests {
             let text = table(target).unwrap();
             let header: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
             assert!(
-                header.iter().any(|l| l.contains("Regenerate: scripts/target_ops.py")),
+                header
+                    .iter()
+                    .any(|l| l.contains("Regenerate: scripts/target_ops.py")),
                 "{}: header names no way to regenerate it",
                 target.name()
             );
             let names: Vec<&str> = text.lines().skip(header.len()).collect();
             assert!(names.len() > 40, "{}: {} ops", target.name(), names.len());
-            assert!(names.windows(2).all(|w| w[0] < w[1]), "{}: sorted, once each", target.name());
+            assert!(
+                names.windows(2).all(|w| w[0] < w[1]),
+                "{}: sorted, once each",
+                target.name()
+            );
             for name in names {
                 assert!(
                     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
@@ -68,7 +74,9 @@ mod tests {
         assert!(!has(Target::Tract, "StatefulPartitionedCall"));
         assert!(has(Target::Tfjs, "Erf") && has(Target::Onnx, "Erf"));
         assert!(has(Target::Opencv, "FusedBatchNormV3") && !has(Target::Opencv, "Erf"));
-        assert!(has(Target::Tflite, "StatefulPartitionedCall") && !has(Target::Tflite, "VarHandleOp"));
+        assert!(
+            has(Target::Tflite, "StatefulPartitionedCall") && !has(Target::Tflite, "VarHandleOp")
+        );
         for target in Target::ALL.into_iter().filter(|t| *t != Target::Tf) {
             assert!(EVERYWHERE.iter().all(|op| has(target, op)));
         }

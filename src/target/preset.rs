@@ -74,9 +74,18 @@ mod tests {
                 match find(flag) {
                     Some(row) => {
                         assert_eq!(row.flag, *flag, "{}: an alias, not the flag", target.name());
-                        assert!(!row.in_tf, "{}: presets set only our options", target.name());
+                        assert!(
+                            !row.in_tf,
+                            "{}: presets set only our options",
+                            target.name()
+                        );
                         assert_eq!(row.kind, ValueKind::Bool, "{}: --{flag}", target.name());
-                        assert_eq!(row.default, "false", "{}: --{flag} is opt-in", target.name());
+                        assert_eq!(
+                            row.default,
+                            "false",
+                            "{}: --{flag} is opt-in",
+                            target.name()
+                        );
                         assert_eq!(*value, "true");
                     }
                     None => assert!(
@@ -95,7 +104,10 @@ mod tests {
         // Once a pending option has its row, it leaves PENDING_OPTIONS
         // (one line) and the test above checks it like the others.
         for flag in PENDING_OPTIONS {
-            assert!(find(flag).is_none(), "--{flag} exists: remove it from PENDING_OPTIONS");
+            assert!(
+                find(flag).is_none(),
+                "--{flag} exists: remove it from PENDING_OPTIONS"
+            );
         }
     }
 

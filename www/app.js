@@ -239,7 +239,7 @@ async function freeze(event) {
     draw();
   }
   // The outcome is right under the button: the focus goes there.
-  if (store.outcome) ui.download.focus();
+  if (store.outcome) (store.outcome.model ? ui.download : ui.saveFolder).focus();
   else if (store.failure) ui.outcome.focus();
 }
 

@@ -379,18 +379,21 @@ export function endFreeze(store, run) {
 }
 
 /** What a freeze made: its download links replace the last ones. */
-export function keepOutcome(store, { blob, report, reportJson, files }, { output, reportName, commands: made, folder }) {
+export function keepOutcome(store, { blob, zipRefused, report, reportJson, files }, { output, reportName, commands: made, folder }) {
   const name = output;
   store.downloads.forEach((url) => URL.revokeObjectURL(url));
   const link = (data, file) => ({ url: URL.createObjectURL(data), name: file });
-  const model = link(blob, name);
+  const model = blob ? link(blob, name) : null;
   const json = link(new Blob([reportJson], { type: 'application/json' }), reportName);
-  store.downloads = [model.url, json.url];
+  store.downloads = [model?.url, json.url].filter(Boolean);
   // A TF.js model's files, for "Save to a folder".
   const tfjs = files ? { files, folder } : null;
   store.outcome = { name, report, model, json, commands: made, tfjs };
   const notes = report.warnings.length ? ' Read the notes below it.' : '';
-  notify(store, `Done: ${name} is ready to download.${notes}`);
+  if (zipRefused) {
+    const where = self.showDirectoryPicker ? 'press “Save to a folder…”' : 'use the command line, or a browser that can save to a folder';
+    notify(store, `Done, but ${zipRefused.replace(/^[A-Z]/, (c) => c.toLowerCase())}: ${where}.`, 'error', 'limit');
+  } else notify(store, `Done: ${name} is ready to download.${notes}`);
 }
 
 // ---- Questions ----------------------------------------------------------------

@@ -264,7 +264,8 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     if (!outcome || outcome === drawnOutcome) return;
     drawnOutcome = outcome;
     const done = outcome.report;
-    offer(ui.download, outcome.model);
+    ui.download.hidden = !outcome.model;
+    if (outcome.model) offer(ui.download, outcome.model);
     offer(ui.downloadReport, outcome.json);
     ui.summary.textContent = summaryText(done);
     $('#result-inputs').textContent = done.inputs.join(', ') || 'none';

@@ -130,9 +130,17 @@ const TASKS = {
       }
       entries.push({ name: `${folder}/${name}`, len: blob.size, crc32: crc >>> 0 });
     }
-    const parts = storedZip(entries).map((part) => (typeof part === 'number' ? files[part].blob : part));
+    // Over 4 GiB a .zip needs ZIP64: the files can still be saved to a folder.
+    let [blob, zipRefused] = [null, null];
+    try {
+      const parts = storedZip(entries).map((part) => (typeof part === 'number' ? files[part].blob : part));
+      blob = new Blob(parts, { type: 'application/zip' });
+    } catch (err) {
+      zipRefused = err.message;
+    }
     return {
-      blob: new Blob(parts, { type: 'application/zip' }),
+      blob,
+      zipRefused,
       files,
       report: JSON.parse(reportJson),
       reportJson,

@@ -177,7 +177,12 @@ test('"Save to a folder" writes the model into an empty folder, the same files a
   const page = await openCnn(t);
   await pickFolder(page, 'web_model');
   await exportOnPage(page);
-  await page.locator('#save-folder').click();
+  // By keyboard: the focus is on the download after the export; the save button is the next stop but one.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'download');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'save-folder');
+  await page.keyboard.press('Enter');
   await page.waitForFunction(() => /^Saved model\.json and \d+ weight files? to the folder “web_model”/.test(document.querySelector('#status').textContent));
   assertSameFiles(await folderFiles(page, 'web_model'), cliExport([]));
 });

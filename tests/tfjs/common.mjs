@@ -105,27 +105,32 @@ export function weightBytes({ model, data }) {
 const JS_DTYPE = { float32: 'float32', float64: 'float32', int32: 'int32', int64: 'int32', bool: 'bool' };
 
 /**
- * Runs an export on `inputs` (by node name, or tensor name `node:0`:
- * {dtype, shape, values}) and returns the tensors `names` by name. Inputs the
- * model does not take (a variant may turn a placeholder into a constant) are
- * left out.
+ * Runs an export on `inputs` (by node name, or tensor name `node:i`:
+ * {dtype, shape, values}) and returns the tensors `names` by name. Inputs
+ * that are not placeholders of the model (a variant may turn a placeholder
+ * into a constant) are left out, unless `feedAll`: then they are fed as TF
+ * feeds any tensor, and TF.js starts from them.
  */
-export async function predict(out, inputs, names) {
+export async function predict(out, inputs, names, { feedAll = false } = {}) {
   const model = await tf.loadGraphModel(fileHandler(out));
   const feeds = {};
   const fed = new Set(model.inputs.map((input) => input.name.replace(/:0$/, '')));
   for (const [name, input] of Object.entries(inputs)) {
     const node = name.replace(/:0$/, '');
-    if (!fed.has(node)) continue;
+    if (!feedAll && !fed.has(node)) continue;
     feeds[node] = tf.tensor(input.values, input.shape, JS_DTYPE[input.dtype] || input.dtype);
   }
-  const results = await model.executeAsync(feeds, names);
-  const list = Array.isArray(results) ? results : [results];
-  const got = {};
-  for (const [i, name] of names.entries()) got[name] = { shape: list[i].shape, values: Array.from(await list[i].data()) };
-  tf.dispose([...Object.values(feeds), ...list]);
-  model.dispose();
-  return got;
+  try {
+    const results = await model.executeAsync(feeds, names);
+    const list = Array.isArray(results) ? results : [results];
+    const got = {};
+    for (const [i, name] of names.entries()) got[name] = { shape: list[i].shape, values: Array.from(await list[i].data()) };
+    tf.dispose(list);
+    return got;
+  } finally {
+    tf.dispose(Object.values(feeds));
+    model.dispose();
+  }
 }
 
 /** The largest difference from the expected values, relative above 1. */

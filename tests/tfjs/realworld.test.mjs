@@ -45,25 +45,27 @@ function fullFeed(feed) {
   return { ...feed, values };
 }
 
-/** What a fetch is compared on: every value, or the first ones with the sum and the sum of magnitudes. */
+/** What a fetch is compared on: every value, or the first ones, then the sum and the sum of magnitudes. */
 function comparable(got, want) {
-  if (want.values) return { have: got.values, expect: want.values };
+  if (want.values) return { have: got.values, expect: want.values, sums: 0 };
   const sum = got.values.reduce((a, b) => a + b, 0);
   const absSum = got.values.reduce((a, b) => a + Math.abs(b), 0);
-  return { have: [...got.values.slice(0, want.head.length), sum, absSum], expect: [...want.head, want.sum, want.abs_sum] };
+  return { have: [...got.values.slice(0, want.head.length), sum, absSum], expect: [...want.head, want.sum, want.abs_sum], sums: 2 };
 }
 
-/** The largest absolute difference of each fetch; asserts shapes and the tolerance. */
+/** The largest absolute differences (of single values, and of sums); asserts shapes and the tolerance. */
 function check(got, fetches) {
   const diffs = {};
   for (const [name, want] of Object.entries(fetches)) {
     assert.deepEqual(got[name].shape, want.shape, `${name}: shape`);
-    const { have, expect } = comparable(got[name], want);
-    let worst = 0;
+    const { have, expect, sums } = comparable(got[name], want);
+    const worst = { value: 0 };
+    if (sums) worst.sum = 0;
     expect.forEach((w, i) => {
       const d = Math.abs(have[i] - w);
       assert.ok(d <= ATOL + RTOL * Math.abs(w), `${name}[${i}]: ${have[i]}, TF computed ${w}`);
-      worst = Math.max(worst, d);
+      const key = i < expect.length - sums ? 'value' : 'sum';
+      worst[key] = Math.max(worst[key], d);
     });
     diffs[name] = worst;
   }

@@ -21,6 +21,10 @@ const FUSED_OPS = new Set(['_FusedMatMul', '_FusedConv2D', 'FusedDepthwiseConv2d
 /** The producing node of an input (`^name`, `name:1`, `name`). */
 const source = (input) => input.replace(/^\^/, '').replace(/:\d+$/, '');
 
+/** JSON with object keys sorted, to compare values whatever order each writer uses. */
+const canonical = (value) => JSON.stringify(value, (key, v) =>
+  (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+
 const byName = (model) => new Map(model.modelTopology.node.map((node) => [node.name, node]));
 
 /** The fused ops of a fused node, decoded (`BiasAdd,Relu`). */
@@ -73,7 +77,7 @@ const ATTR_KINDS = {
   // --fix_legacy_shapes: a producer-21 placeholder's empty shape means
   // unknown; the converter keeps it as it is (a scalar to TF.js).
   'legacy placeholder shape kept as a scalar': (ours, theirs, key) =>
-    key === 'shape' && ours?.shape?.unknownRank === true && JSON.stringify(theirs) === '{"shape":{}}',
+    key === 'shape' && ours?.shape?.unknownRank === true && canonical(theirs) === '{"shape":{}}',
 };
 
 /** Every difference between our export and the converter's, by kind; throws on one of no known kind. */
@@ -133,8 +137,8 @@ function compare(ourExport, theirExport) {
   // Ours: the TF version the graph records; the converter's: its own TF's.
   if (ourExport.model.generatedBy !== theirExport.model.generatedBy) count(`generatedBy: ${ourExport.model.generatedBy} in ours, ${theirExport.model.generatedBy} in the converter's`);
   for (const key of ['versions', 'library']) {
-    const a = JSON.stringify(ourExport.model.modelTopology[key] || {});
-    const b = JSON.stringify(theirExport.model.modelTopology[key] || {});
+    const a = canonical(ourExport.model.modelTopology[key] || {});
+    const b = canonical(theirExport.model.modelTopology[key] || {});
     if (a !== b) unexplained.push(`modelTopology.${key}: ${a} in ours, ${b} in the converter's`);
   }
   assert.deepEqual(unexplained, [], 'differences of no known kind');
@@ -150,7 +154,7 @@ function compareAttrs(node, mine, count, unexplained) {
   const theirs = node.attr || {};
   const ours = mine.attr || {};
   for (const key of new Set([...Object.keys(theirs), ...Object.keys(ours)])) {
-    if (JSON.stringify(theirs[key]) === JSON.stringify(ours[key])) continue;
+    if (canonical(theirs[key]) === canonical(ours[key])) continue;
     const kind = Object.keys(ATTR_KINDS).find((k) => ATTR_KINDS[k](ours[key], theirs[key], key));
     if (kind) count(`attr ${kind}`);
     else unexplained.push(`${node.name}: attr ${key} is ${JSON.stringify(ours[key])} in ours, ${JSON.stringify(theirs[key])} in the converter's`);

@@ -75,6 +75,11 @@ pub fn write(model: Model<'_>) -> Result<Vec<u8>> {
 /// The message in protobuf's JSON mapping, every object's keys sorted:
 /// prost-reflect keeps map fields (a node's `attr`) in a hash map, whose
 /// order changes from run to run, and the same graph must give the same file.
+///
+/// It goes through JSON text rather than `serde_json::to_value`: that widens
+/// a float field to f64 and writes an epsilon of 0.001 as
+/// 0.0010000000474974513, where the text (like python's `MessageToDict`)
+/// holds the shortest decimal of the float32, which re-reads as itself.
 fn dynamic(message: &impl Message, name: &str) -> Result<serde_json::Value> {
     let pool = crate::graph::descriptor_pool()?;
     let descriptor = pool
@@ -82,8 +87,10 @@ fn dynamic(message: &impl Message, name: &str) -> Result<serde_json::Value> {
         .ok_or_else(|| Error::unsupported(format!("the built-in descriptors lack {name}")))?;
     let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
         .map_err(|e| Error::unsupported(format!("{name} does not re-read: {e}")))?;
-    let value = serde_json::to_value(&dynamic)
-        .map_err(|e| Error::unsupported(format!("{name} has no JSON form: {e}")))?;
+    let no_json =
+        |e: serde_json::Error| Error::unsupported(format!("{name} has no JSON form: {e}"));
+    let text = serde_json::to_string(&dynamic).map_err(no_json)?;
+    let value = serde_json::from_str(&text).map_err(no_json)?;
     Ok(sorted(value))
 }
 
@@ -159,5 +166,28 @@ fn info(name: String, dtype: i32, shape: Option<TensorShapeProto>) -> TensorInfo
         encoding: Some(tensor_info::Encoding::Name(name)),
         dtype,
         tensor_shape: shape,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::test_graph::{graph, node, with_attr};
+
+    #[test]
+    fn float_attrs_keep_their_float32_text() {
+        let bn = with_attr(
+            node("bn", "FusedBatchNormV3", &[]),
+            "epsilon",
+            attr_value::Value::F(0.001),
+        );
+        let bn = with_attr(bn, "exponential_avg_factor", attr_value::Value::F(1.0));
+        let topology = dynamic(&graph(vec![bn]), "tensorflow.GraphDef").expect("JSON");
+        let text = topology.to_string();
+        assert!(text.contains(r#""epsilon":{"f":0.001}"#), "{text}");
+        assert!(
+            text.contains(r#""exponential_avg_factor":{"f":1.0}"#),
+            "{text}"
+        );
     }
 }

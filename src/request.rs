@@ -191,6 +191,15 @@ fn prepare_loaded(
         prepared.read_values(&folded);
         prepared.rewrite_filled(cleanup::fold_batch_norms);
     }
+    if options.fold_constants {
+        prepared.read_values(&cleanup::fold_reads(prepared.graph()));
+        // Shapes set afresh may open a dimension the recorded shapes know.
+        prepared.rewrite_filled(if options.input_shapes.is_empty() {
+            cleanup::fold_constants
+        } else {
+            cleanup::fold_constants_placeholder_shapes
+        });
+    }
     prepared.warn_ref_inputs(loaded.stripped_op_list());
     prepared.set_tf_version(
         loaded

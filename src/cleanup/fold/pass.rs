@@ -261,8 +261,14 @@ pub fn fold(graph: &mut GraphDef, outputs: &[String], recorded: bool) -> Vec<Str
             become_const(node, v, k.controls.clone());
         }
     }
-    rewire_shape_n(graph, &added);
-    graph.node.extend(added.into_iter().map(|(_, _, n)| n));
+    let added = rewire_shape_n(graph, added);
+    let present: HashSet<&str> = added.iter().map(|c| c.name.as_str()).collect();
+    changes.retain(|(name, line)| !line.starts_with("folded ShapeN") || present.contains(name.as_str()));
+    // The Consts of a ShapeN are folded nodes too.
+    let first_added = graph.node.len();
+    folded.extend(first_added..first_added + added.len());
+    read.extend(first_added..first_added + added.len());
+    graph.node.extend(added);
     let candidates: HashSet<usize> = folded.iter().copied().collect();
     let removed = prune(graph, &candidates, read, &kept);
     let gone: HashSet<&str> = removed.iter().map(String::as_str).collect();
@@ -338,21 +344,24 @@ fn split_shape_n(
     out
 }
 
-/// Points the readers of each folded `ShapeN` output at its Const; a name
-/// already taken leaves that `ShapeN` as it was.
-fn rewire_shape_n(graph: &mut GraphDef, added: &[(String, usize, NodeDef)]) {
+/// Points the readers of each folded `ShapeN` output at its Const and
+/// returns the Consts; a name already taken leaves that `ShapeN` as it was.
+fn rewire_shape_n(graph: &mut GraphDef, added: Vec<(String, usize, NodeDef)>) -> Vec<NodeDef> {
     if added.is_empty() {
-        return;
+        return Vec::new();
     }
     let names: HashSet<&str> = graph.node.iter().map(|n| n.name.as_str()).collect();
-    let clash: HashSet<&str> = added
+    let clash: HashSet<String> = added
         .iter()
         .filter(|(_, _, c)| names.contains(c.name.as_str()))
-        .map(|(s, _, _)| s.as_str())
+        .map(|(s, _, _)| s.clone())
+        .collect();
+    let added: Vec<(String, usize, NodeDef)> = added
+        .into_iter()
+        .filter(|(s, _, _)| !clash.contains(s))
         .collect();
     let by_output: HashMap<(&str, usize), &str> = added
         .iter()
-        .filter(|(s, _, _)| !clash.contains(s.as_str()))
         .map(|(s, p, c)| ((s.as_str(), *p), c.name.as_str()))
         .collect();
     for node in &mut graph.node {
@@ -362,6 +371,7 @@ fn rewire_shape_n(graph: &mut GraphDef, added: &[(String, usize, NodeDef)]) {
             }
         }
     }
+    added.into_iter().map(|(_, _, c)| c).collect()
 }
 
 /// Removes the folded nodes and the Consts they read that nothing reads any

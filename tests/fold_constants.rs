@@ -56,12 +56,37 @@ fn as_json(t: &TensorProto) -> Value {
     let count = shape.iter().product::<i64>() as usize;
     let content = &t.tensor_content;
     let (dtype, values): (&str, Vec<Value>) = match DataType::try_from(t.dtype).unwrap() {
-        DataType::DtInt32 if content.is_empty() => ("int32", t.int_val.iter().map(|&v| json!(v)).collect()),
-        DataType::DtInt32 => ("int32", content.chunks(4).map(|c| json!(i32::from_le_bytes(c.try_into().unwrap()))).collect()),
-        DataType::DtInt64 if content.is_empty() => ("int64", t.int64_val.iter().map(|&v| json!(v)).collect()),
-        DataType::DtInt64 => ("int64", content.chunks(8).map(|c| json!(i64::from_le_bytes(c.try_into().unwrap()))).collect()),
-        DataType::DtFloat if content.is_empty() => ("float32", t.float_val.iter().map(|&v| json!(f64::from(v))).collect()),
-        DataType::DtFloat => ("float32", content.chunks(4).map(|c| json!(f64::from(f32::from_le_bytes(c.try_into().unwrap())))).collect()),
+        DataType::DtInt32 if content.is_empty() => {
+            ("int32", t.int_val.iter().map(|&v| json!(v)).collect())
+        }
+        DataType::DtInt32 => (
+            "int32",
+            content
+                .chunks(4)
+                .map(|c| json!(i32::from_le_bytes(c.try_into().unwrap())))
+                .collect(),
+        ),
+        DataType::DtInt64 if content.is_empty() => {
+            ("int64", t.int64_val.iter().map(|&v| json!(v)).collect())
+        }
+        DataType::DtInt64 => (
+            "int64",
+            content
+                .chunks(8)
+                .map(|c| json!(i64::from_le_bytes(c.try_into().unwrap())))
+                .collect(),
+        ),
+        DataType::DtFloat if content.is_empty() => (
+            "float32",
+            t.float_val.iter().map(|&v| json!(f64::from(v))).collect(),
+        ),
+        DataType::DtFloat => (
+            "float32",
+            content
+                .chunks(4)
+                .map(|c| json!(f64::from(f32::from_le_bytes(c.try_into().unwrap()))))
+                .collect(),
+        ),
         DataType::DtBool => ("bool", t.bool_val.iter().map(|&v| json!(v)).collect()),
         other => panic!("unexpected dtype {other:?}"),
     };
@@ -93,8 +118,21 @@ fn with_the_batch_known_no_shape_subgraph_is_left() {
         .map(|n| n.op.as_str())
         .filter(|op| {
             [
-                "Shape", "ShapeN", "Size", "Rank", "Pack", "Range", "Fill", "ConcatV2",
-                "ExpandDims", "Squeeze", "FloorDiv", "FloorMod", "Neg", "Maximum", "Minimum",
+                "Shape",
+                "ShapeN",
+                "Size",
+                "Rank",
+                "Pack",
+                "Range",
+                "Fill",
+                "ConcatV2",
+                "ExpandDims",
+                "Squeeze",
+                "FloorDiv",
+                "FloorMod",
+                "Neg",
+                "Maximum",
+                "Minimum",
             ]
             .contains(op)
         })
@@ -120,23 +158,37 @@ fn with_the_batch_open_only_what_does_not_depend_on_it_folds() {
     assert_eq!(node(&graph, "stack").op, "Pack");
     // The rank of [?, 3, 4] is known.
     assert_eq!(as_json(tensor(node(&graph, "rank")))["values"], json!([3]));
-    assert!(stderr.contains("folded Identity 'w/read' into a Const (float32 [12, 5])"), "{stderr}");
+    assert!(
+        stderr.contains("folded Identity 'w/read' into a Const (float32 [12, 5])"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn the_cli_reports_each_fold_and_refuses_a_value_that_is_not_a_boolean() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let mut args = flags(NAME, &fixture(NAME), Some(&variant("fold_constants_shapes")["args"]));
+    let mut args = flags(
+        NAME,
+        &fixture(NAME),
+        Some(&variant("fold_constants_shapes")["args"]),
+    );
     args.push(format!("--report={}", report.display()));
     let run = freeze(&args);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let text = std::fs::read_to_string(&report).unwrap();
-    assert!(text.contains("folded Pack 'stack' into a Const (int32 [2]) = [2, -1]"), "{text}");
+    assert!(
+        text.contains("folded Pack 'stack' into a Const (int32 [2]) = [2, -1]"),
+        "{text}"
+    );
     let mut bad = flags(NAME, &fixture(NAME), None);
     bad.push("--fold_constants=maybe".into());
     let run = freeze(&bad);
     assert_eq!(run.status, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("--fold_constants takes true or false"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--fold_constants takes true or false"),
+        "{}",
+        run.stderr
+    );
     assert!(run.output.is_none());
 }

@@ -263,7 +263,9 @@ pub fn fold(graph: &mut GraphDef, outputs: &[String], recorded: bool) -> Vec<Str
     }
     let added = rewire_shape_n(graph, added);
     let present: HashSet<&str> = added.iter().map(|c| c.name.as_str()).collect();
-    changes.retain(|(name, line)| !line.starts_with("folded ShapeN") || present.contains(name.as_str()));
+    changes.retain(|(name, line)| {
+        !line.starts_with("folded ShapeN") || present.contains(name.as_str())
+    });
     // The Consts of a ShapeN are folded nodes too.
     let first_added = graph.node.len();
     folded.extend(first_added..first_added + added.len());
@@ -374,6 +376,16 @@ fn rewire_shape_n(graph: &mut GraphDef, added: Vec<(String, usize, NodeDef)>) ->
     added.into_iter().map(|(_, _, c)| c).collect()
 }
 
+/// The nodes `node` is colocated with, each `loc:@name` of its `_class`.
+fn colocations(node: &NodeDef) -> impl Iterator<Item = &str> {
+    let list = match node.attr.get("_class").and_then(|a| a.value.as_ref()) {
+        Some(attr_value::Value::List(list)) => list.s.as_slice(),
+        _ => &[],
+    };
+    list.iter()
+        .filter_map(|s| std::str::from_utf8(s).ok()?.strip_prefix("loc:@"))
+}
+
 /// Removes the folded nodes and the Consts they read that nothing reads any
 /// more (outputs and placeholders stay); returns their names.
 fn prune(
@@ -390,11 +402,11 @@ fn prune(
         .collect();
     let mut readers = vec![0usize; graph.node.len()];
     for node in &graph.node {
-        for input in &node.input {
-            if let Some(r) = index
-                .get(node_name(input))
-                .and_then(|&p| readers.get_mut(p))
-            {
+        // A node others are colocated with (`_class: loc:@name`) must stay:
+        // TF's import refuses a colocation with a node not in the graph.
+        let located = colocations(node);
+        for input in node.input.iter().map(|i| node_name(i)).chain(located) {
+            if let Some(r) = index.get(input).and_then(|&p| readers.get_mut(p)) {
                 *r += 1;
             }
         }

@@ -186,3 +186,27 @@ fn only_small_consts_of_folded_ops_are_read() {
     let reads = fold_reads(&g);
     assert_eq!(reads, HashSet::from(["small".to_owned()]));
 }
+
+#[test]
+fn nodes_others_are_colocated_with_stay() {
+    let mut axis = constant("axis", &ints(&[], &[0]), &[]);
+    axis.attr.insert(
+        "_class".into(),
+        crate::proto::AttrValue {
+            value: Some(attr_value::Value::List(Box::new(attr_value::ListValue {
+                s: vec![b"loc:@emb".to_vec()],
+                ..Default::default()
+            }))),
+        },
+    );
+    let mut g = graph(vec![
+        constant("emb", &ints(&[2], &[3, 4]), &[]),
+        node("emb/read", "Identity", &["emb"]),
+        placeholder("ids", &[-1]),
+        axis,
+        node("lookup", "GatherV2", &["emb/read", "ids", "axis"]),
+    ]);
+    fold_constants(&mut g, &["lookup".into()]).expect("folds");
+    assert_eq!(value_of(&g, "emb/read"), ints(&[2], &[3, 4]));
+    assert_eq!(value_of(&g, "emb"), ints(&[2], &[3, 4]));
+}

@@ -37,7 +37,7 @@ fn node<'a>(graph: &'a GraphDef, name: &str) -> &'a NodeDef {
         .unwrap_or_else(|| panic!("no node '{name}'"))
 }
 
-fn tensor(node: &NodeDef) -> &TensorProto {
+fn tensor_of(node: &NodeDef) -> &TensorProto {
     assert_eq!(node.op, "Const", "{}", node.name);
     match node.attr.get("value").and_then(|a| a.value.as_ref()) {
         Some(attr_value::Value::Tensor(t)) => t,
@@ -105,7 +105,7 @@ fn folded_values_are_tfs_bit_for_bit() {
     args["output_node_names"] = json!(outputs.join(","));
     let (graph, _) = frozen(args);
     for (name, want) in folded {
-        assert_eq!(&as_json(tensor(node(&graph, name))), want, "{name}");
+        assert_eq!(&as_json(tensor_of(node(&graph, name))), want, "{name}");
     }
 }
 
@@ -157,7 +157,10 @@ fn with_the_batch_open_only_what_does_not_depend_on_it_folds() {
     assert_eq!(node(&graph, "Shape").op, "Shape");
     assert_eq!(node(&graph, "stack").op, "Pack");
     // The rank of [?, 3, 4] is known.
-    assert_eq!(as_json(tensor(node(&graph, "rank")))["values"], json!([3]));
+    assert_eq!(
+        as_json(tensor_of(node(&graph, "rank")))["values"],
+        json!([3])
+    );
     assert!(
         stderr.contains("folded Identity 'w/read' into a Const (float32 [12, 5])"),
         "{stderr}"
@@ -191,4 +194,34 @@ fn the_cli_reports_each_fold_and_refuses_a_value_that_is_not_a_boolean() {
         run.stderr
     );
     assert!(run.output.is_none());
+}
+
+#[test]
+fn every_listed_op_gives_tfs_value_on_the_fold_ops_fixture() {
+    let name = "fold_ops";
+    let meta = fixture(name);
+    let run = freeze(&flags(
+        name,
+        &meta,
+        Some(&meta["variants"]["fold_constants"]["args"]),
+    ));
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let graph = GraphDef::decode(run.output.unwrap().as_slice()).unwrap();
+    let outputs = meta["outputs"].as_object().unwrap();
+    let mut checked = 0;
+    for (tensor, want) in outputs.iter().filter(|(t, _)| *t != "out:0") {
+        let node = node(&graph, tensor.trim_end_matches(":0"));
+        assert_eq!(&as_json(tensor_of(node)), want, "{tensor}");
+        checked += 1;
+    }
+    assert_eq!(checked, 93);
+    // Only the fed `x` and the dense `out` are not Consts (the weights read by
+    // `w/read` are one now).
+    let left: Vec<&str> = graph
+        .node
+        .iter()
+        .filter(|n| n.op != "Const")
+        .map(|n| n.op.as_str())
+        .collect();
+    assert_eq!(left, ["Placeholder", "MatMul"]);
 }

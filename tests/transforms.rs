@@ -60,6 +60,7 @@ fn the_new_fixtures_freeze_as_tf_does_without_the_flags() {
         "cut_inputs",
         "legacy_shapes",
         "fold_shapes",
+        "fold_ops",
     ] {
         let run = freeze(&flags(name, &fixture(name), None));
         assert_eq!(run.status, 0, "{name}: {}", run.stderr);

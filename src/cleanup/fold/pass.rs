@@ -155,6 +155,14 @@ fn flow_order(graph: &GraphDef, index: &HashMap<&str, usize>) -> Vec<usize> {
     order
 }
 
+/// What a fold has of one data input.
+enum Got<'k> {
+    Known(&'k Value),
+    /// The index of a Const decoded for this fold.
+    Decoded(usize),
+    Shape(Vec<i64>),
+}
+
 /// The value of `node` from what is known of its producers.
 fn fold_one(
     graph: &GraphDef,
@@ -165,16 +173,27 @@ fn fold_one(
 ) -> Option<Known> {
     let reads_shapes = SHAPE_OPS.contains(&node.op.as_str());
     let mut controls: Vec<String> = control_inputs(node).cloned().collect();
-    let mut operands = Vec::new();
+    // Consts are decoded when a fold reads them, not all at once.
+    let mut decoded: Vec<Value> = Vec::new();
+    let mut got: Vec<Got<'_>> = Vec::new();
     for input in node.input.iter().filter(|i| !i.starts_with('^')) {
         let (name, port) = endpoint(input);
         let producer = *index.get(name)?;
         if let Some(k) = known.get(&producer) {
-            operands.push(Operand::Value(k.values.get(port)?));
+            got.push(Got::Known(k.values.get(port)?));
             controls.extend(k.controls.iter().cloned());
             continue;
         }
         let source = graph.node.get(producer)?;
+        let value = (source.op == "Const" && port == 0 && !reads_shapes)
+            .then(|| const_value(source))
+            .flatten();
+        if let Some(v) = value {
+            got.push(Got::Decoded(decoded.len()));
+            decoded.push(v);
+            controls.extend(control_inputs(source).cloned());
+            continue;
+        }
         let shape = reads_shapes.then(|| shapes.of(source, port)).flatten()?;
         // A Const gives its shape as it is; any other node must still run first.
         if source.op == "Const" {
@@ -182,8 +201,16 @@ fn fold_one(
         } else {
             controls.push(format!("^{name}"));
         }
-        operands.push(Operand::Shape(shape));
+        got.push(Got::Shape(shape));
     }
+    let operands = got
+        .into_iter()
+        .map(|g| match g {
+            Got::Known(v) => Some(Operand::Value(v)),
+            Got::Decoded(i) => decoded.get(i).map(Operand::Value),
+            Got::Shape(s) => Some(Operand::Shape(s)),
+        })
+        .collect::<Option<Vec<_>>>()?;
     let values = evaluate(node, &operands)?;
     let mut seen = HashSet::new();
     controls.retain(|c| seen.insert(c.clone()));
@@ -210,19 +237,6 @@ pub fn fold(graph: &mut GraphDef, outputs: &[String], recorded: bool) -> Vec<Str
         let Some(node) = graph.node.get(i) else {
             continue;
         };
-        if node.op == "Const" {
-            if let Some(v) = const_value(node) {
-                let controls = control_inputs(node).cloned().collect();
-                known.insert(
-                    i,
-                    Known {
-                        values: vec![v],
-                        controls,
-                    },
-                );
-            }
-            continue;
-        }
         // A multi-output output keeps its node; a Const has one output.
         let multi = node.op == "ShapeN";
         if !FOLDED_OPS.contains(&node.op.as_str()) || (multi && kept.contains(node.name.as_str())) {

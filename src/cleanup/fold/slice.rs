@@ -99,8 +99,7 @@ fn dense_spec(
     for i in 0..sparse_dims {
         if bit(ellipsis, i) {
             let next = (rank + 1 + after_ellipsis)
-                .checked_sub(sparse_dims - i)
-                .unwrap_or(0)
+                .saturating_sub(sparse_dims - i)
                 .min(rank);
             while full < next {
                 *d.strides.get_mut(full)? = 1;

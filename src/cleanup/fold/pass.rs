@@ -16,6 +16,10 @@ use crate::proto::{attr_value, AttrValue, DataType, GraphDef, NodeDef};
 /// The most bytes of Consts the freeze reads into memory for a fold.
 const MAX_READ_BYTES: usize = 16 << 20;
 
+/// The most elements a folded node's value has: a fold stands for a small
+/// computed tensor, never for a copy of weights that stay in the graph.
+const MAX_FOLDED_ELEMENTS: usize = 4096;
+
 /// Values shown in a change line at most.
 const SHOWN: usize = 8;
 
@@ -212,6 +216,9 @@ fn fold_one(
         })
         .collect::<Option<Vec<_>>>()?;
     let values = evaluate(node, &operands)?;
+    if values.iter().any(|v| v.len() > MAX_FOLDED_ELEMENTS) {
+        return None;
+    }
     let mut seen = HashSet::new();
     controls.retain(|c| seen.insert(c.clone()));
     Some(Known { values, controls })

@@ -44,12 +44,19 @@ pub fn reads(graph: &GraphDef) -> HashSet<String> {
         .iter()
         .filter(|n| FOLDED_OPS.contains(&n.op.as_str()) && !SHAPE_OPS.contains(&n.op.as_str()));
     for node in readers {
+        // Only a StridedSlice gives fewer elements than it reads; any other
+        // op's value is at least as large as each input.
+        let shrinks = node.op == "StridedSlice";
         for input in node.input.iter().filter(|i| !i.starts_with('^')) {
             let Some(c) = consts.get(node_name(input)) else {
                 continue;
             };
-            let bytes = const_bytes(c).filter(|&b| b <= MAX_INPUT_BYTES && b <= budget);
-            if let Some(b) = bytes {
+            let fits = |(elements, bytes): (usize, usize)| {
+                (shrinks || elements <= MAX_FOLDED_ELEMENTS)
+                    && bytes <= MAX_INPUT_BYTES
+                    && bytes <= budget
+            };
+            if let Some((_, b)) = const_size(c).filter(|&size| fits(size)) {
                 if names.insert(c.name.clone()) {
                     budget -= b;
                 }
@@ -59,15 +66,16 @@ pub fn reads(graph: &GraphDef) -> HashSet<String> {
     names
 }
 
-/// The bytes of a Const of a dtype a fold computes with.
-fn const_bytes(node: &NodeDef) -> Option<usize> {
+/// The elements and bytes of a Const of a dtype a fold computes with.
+fn const_size(node: &NodeDef) -> Option<(usize, usize)> {
     let width = match DataType::try_from(type_attr(node, "dtype")?).ok()? {
         DataType::DtInt32 | DataType::DtFloat => 4,
         DataType::DtInt64 => 8,
         DataType::DtBool => 1,
         _ => return None,
     };
-    element_count(&const_shape(node)?)?.checked_mul(width)
+    let elements = element_count(&const_shape(node)?)?;
+    Some((elements, elements.checked_mul(width)?))
 }
 
 fn const_shape(node: &NodeDef) -> Option<Vec<i64>> {

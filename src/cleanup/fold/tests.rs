@@ -182,9 +182,24 @@ fn only_small_consts_of_folded_ops_are_read() {
         node("a", "Neg", &["small"]),
         node("b", "Shape", &["shape_only"]),
         node("c", "Relu", &["unread"]),
+        constant(
+            "large",
+            &Value::new(vec![5000], value::Elements::Int32(vec![0; 5000])).unwrap(),
+            &[],
+        ),
+        node("d", "Identity", &["large"]),
+        constant(
+            "sliced",
+            &Value::new(vec![5000], value::Elements::Int32(vec![0; 5000])).unwrap(),
+            &[],
+        ),
+        node("e", "StridedSlice", &["sliced", "b", "e", "s"]),
     ]);
     let reads = fold_reads(&g);
-    assert_eq!(reads, HashSet::from(["small".to_owned()]));
+    assert_eq!(
+        reads,
+        HashSet::from(["small".to_owned(), "sliced".to_owned()])
+    );
 }
 
 #[test]

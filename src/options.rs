@@ -210,6 +210,11 @@ pub const OPTIONS: &[OptionRow] = &[
         "fold-batch-norms",
         "Fold batch norms",
     ),
+    on_page(
+        row("fold_constants", false, Bool, "", "false", "evaluate shape, slice, cast and small integer arithmetic nodes whose inputs are all constant"),
+        "fold-constants",
+        "Fold constants",
+    ),
     row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
     on_page(
         row("output_format", false, Text, "FORMAT", "frozen_pb", "frozen_pb (a GraphDef at --output_graph) or tfjs_graph_model (a TF.js model in --output_dir)"),
@@ -373,6 +378,7 @@ impl OptionValues {
             fix_legacy_shapes: self.bool("fix_legacy_shapes") || tfjs,
             strip_debug_ops: self.bool("strip_debug_ops") || tfjs,
             fold_batch_norms: self.bool("fold_batch_norms"),
+            fold_constants: self.bool("fold_constants"),
         })
     }
 }
@@ -448,6 +454,9 @@ pub struct Options {
     pub strip_debug_ops: bool,
     /// Fold inference batch norms into the weights of the op before them.
     pub fold_batch_norms: bool,
+    /// Replace shape, slice, cast and small integer arithmetic nodes whose
+    /// inputs are all constant by the Const of their value.
+    pub fold_constants: bool,
 }
 
 impl Options {
@@ -485,6 +494,7 @@ impl Default for Options {
             fix_legacy_shapes: false,
             strip_debug_ops: false,
             fold_batch_norms: false,
+            fold_constants: false,
         }
     }
 }

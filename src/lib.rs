@@ -47,6 +47,8 @@ pub mod proto;
 pub mod target;
 #[doc(hidden)]
 pub mod wire;
+#[doc(hidden)]
+pub mod zip;
 
 pub mod detect;
 pub mod dtype;

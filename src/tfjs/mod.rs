@@ -349,3 +349,43 @@ fn clear_values(tensor: &mut TensorProto) {
         ..Default::default()
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::OPTIONS;
+
+    #[test]
+    fn every_tfjs_page_control_reaches_the_export_options() {
+        let base = ExportOptions::from_values(&OptionValues::default()).unwrap();
+        assert_eq!(base, ExportOptions::default());
+        for row in OPTIONS.iter().filter(|r| r.tfjs_only && r.page.is_some()) {
+            let mut values = OptionValues::default();
+            let value = if row.flag == "weight_shard_size_bytes" {
+                "1000"
+            } else {
+                "conv*"
+            };
+            values.set(row.flag, value).unwrap();
+            let options = ExportOptions::from_values(&values).unwrap();
+            assert_ne!(options, base, "{} changes nothing", row.flag);
+        }
+    }
+
+    #[test]
+    fn a_bare_quantization_is_every_weight_and_a_bad_shard_size_names_its_option() {
+        let mut values = OptionValues::default();
+        values.set("quantize_uint8", "").unwrap();
+        let options = ExportOptions::from_values(&values).unwrap();
+        assert_eq!(
+            options.quantize,
+            vec![(Quantization::Uint8, Selection::All)]
+        );
+        values.set("weight_shard_size_bytes", "0").unwrap();
+        let err = ExportOptions::from_values(&values).unwrap_err();
+        assert!(
+            err.to_string().contains("`weight_shard_size_bytes`"),
+            "{err}"
+        );
+    }
+}

@@ -107,7 +107,10 @@ fn the_user_value_wins_over_the_preset() {
         .collect();
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let spelled = run("debug_ops", &rest);
-    assert!(with.graph == spelled.graph, "--target=tfjs differs from its preset spelled out");
+    assert!(
+        with.graph == spelled.graph,
+        "--target=tfjs differs from its preset spelled out"
+    );
     // TF.js has no CheckNumerics kernel: left in, the lint names it.
     let lint = &with.report.unwrap()["target_lint"];
     let ops: Vec<&str> = lint["unsupported"]

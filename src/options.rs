@@ -200,6 +200,11 @@ pub const OPTIONS: &[OptionRow] = &[
         "fold-batch-norms",
         "Fold batch norms",
     ),
+    on_page(
+        row("inline_functions", false, Bool, "", "false", "inline PartitionedCall/StatefulPartitionedCall bodies into the graph and drop the functions nothing calls (While/If stay)"),
+        "inline-functions",
+        "Inline function calls",
+    ),
     row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
     row("output_format", false, Text, "FORMAT", "frozen_pb", "frozen_pb (a GraphDef at --output_graph) or tfjs_graph_model (a TF.js model in --output_dir)"),
     row("output_dir", false, Path, "DIR", "", "with --output_format=tfjs_graph_model: a new or empty folder for model.json and the weight files"),
@@ -340,6 +345,7 @@ impl OptionValues {
             fix_legacy_shapes: self.bool("fix_legacy_shapes"),
             strip_debug_ops: self.bool("strip_debug_ops"),
             fold_batch_norms: self.bool("fold_batch_norms"),
+            inline_functions: self.bool("inline_functions"),
         })
     }
 }
@@ -415,6 +421,9 @@ pub struct Options {
     pub strip_debug_ops: bool,
     /// Fold inference batch norms into the weights of the op before them.
     pub fold_batch_norms: bool,
+    /// Inline `PartitionedCall`/`StatefulPartitionedCall` bodies and drop
+    /// the functions nothing calls any more.
+    pub inline_functions: bool,
 }
 
 impl Options {
@@ -452,6 +461,7 @@ impl Default for Options {
             fix_legacy_shapes: false,
             strip_debug_ops: false,
             fold_batch_norms: false,
+            inline_functions: false,
         }
     }
 }

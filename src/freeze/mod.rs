@@ -419,6 +419,42 @@ impl Prepared {
         self.changes.extend(changes);
     }
 
+    /// Runs a rewrite over the frozen graph that may add, remove and reorder
+    /// nodes, before the values are filled in: the frozen Consts are found
+    /// again by name, and the rewrite must keep every one of them. It gets
+    /// the output names (to keep) and returns its changes.
+    pub(crate) fn restructure(
+        &mut self,
+        rewrite: impl FnOnce(&mut GraphDef, &[String]) -> Result<Vec<String>>,
+    ) -> Result<()> {
+        let names: Vec<String> = self
+            .pending
+            .iter()
+            .map(|p| {
+                self.graph
+                    .node
+                    .get(p.node)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let changes = rewrite(&mut self.graph, &self.outputs)?;
+        let at: HashMap<&str, usize> = self
+            .graph
+            .node
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        for (pending, name) in self.pending.iter_mut().zip(&names) {
+            pending.node = *at
+                .get(name.as_str())
+                .ok_or_else(|| Error::mismatch(name, "a rewrite removed this frozen constant"))?;
+        }
+        self.changes.extend(changes);
+        Ok(())
+    }
+
     /// The frozen graph, its values not filled in yet.
     pub(crate) fn graph(&self) -> &GraphDef {
         &self.graph

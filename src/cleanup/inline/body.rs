@@ -1,0 +1,280 @@
+//! One function body copied into the graph at one call: FunctionDef names
+//! (`arg`, `node:out_arg:index`, `^node`) become GraphDef names (the call's
+//! inputs, `prefix/node:port`, `^prefix/node`), and attr placeholders (`$T`)
+//! take the values the call instantiates the function with.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::error::{Error, Result};
+use crate::graph::names::node_name;
+use crate::graph::op_outputs::{self, OutputArg};
+use crate::proto::{attr_value, AttrValue, FunctionDef, NodeDef, OpDef};
+
+/// Where the output args of ops come from: TF's registry, then the graph's
+/// own op list (custom ops), then the library (functions called by name).
+pub(super) struct Ops<'a> {
+    pub op_list: HashMap<&'a str, &'a OpDef>,
+    pub functions: &'a HashMap<String, FunctionDef>,
+}
+
+impl Ops<'_> {
+    fn outputs(&self, op: &str) -> Option<Vec<OutputArg>> {
+        if let Some(args) = op_outputs::registered(op) {
+            return Some(args.to_vec());
+        }
+        if let Some(def) = self.op_list.get(op) {
+            return Some(op_outputs::of_op_def(def));
+        }
+        let signature = self.functions.get(op)?.signature.as_ref()?;
+        Some(op_outputs::of_op_def(signature))
+    }
+}
+
+/// A body placed in the graph.
+#[derive(Debug, Default)]
+pub(super) struct Placed {
+    /// The body's nodes, renamed.
+    pub nodes: Vec<NodeDef>,
+    /// What each output of the call is now (`prefix/node:port` or a call input).
+    pub outputs: Vec<String>,
+    /// The renamed nodes of `control_ret`, which must run for the call to be done.
+    pub control: Vec<String>,
+    /// The data type of each output, for a node standing for the call.
+    pub types: Vec<i32>,
+}
+
+/// What a call gives its body.
+pub(super) struct Call<'a> {
+    /// The call node's name (for messages).
+    pub name: &'a str,
+    /// The data inputs of the call, in order.
+    pub inputs: Vec<&'a str>,
+    /// The attrs the function is instantiated with: the `f` attr's own, then
+    /// the call node's.
+    pub attrs: BTreeMap<String, AttrValue>,
+    /// The prefix of every body node (`call/`).
+    pub prefix: String,
+    /// The device of body nodes that name none (None: clear every device).
+    pub device: Option<&'a str>,
+}
+
+/// Copies `function` into the graph for `call`.
+pub(super) fn place(function: &FunctionDef, call: &Call<'_>, ops: &Ops<'_>) -> Result<Placed> {
+    let signature = function.signature.clone().unwrap_or_default();
+    let what = |node: &str| format!("node '{node}' of function '{}'", signature.name);
+    let args = arguments(&signature, call)?;
+    let mut nodes: Vec<NodeDef> = Vec::with_capacity(function.node_def.len());
+    for node in &function.node_def {
+        let mut copy = node.clone();
+        for value in copy.attr.values_mut() {
+            substitute(value, &call.attrs, &what(&node.name))?;
+        }
+        nodes.push(copy);
+    }
+    // The output args of each body node, as its attrs number them.
+    let mut body: HashMap<&str, (Vec<OutputArg>, &BTreeMap<String, AttrValue>)> = HashMap::new();
+    for node in &nodes {
+        let outputs = ops.outputs(&node.op).ok_or_else(|| {
+            Error::unsupported(format!(
+                "{}: op '{}' is neither one TF 2.21 registers nor in the graph's op list or \
+                 library, so its outputs cannot be numbered and the function cannot be inlined",
+                what(&node.name),
+                node.op
+            ))
+        })?;
+        body.insert(node.name.as_str(), (outputs, &node.attr));
+    }
+    let names = Names {
+        body: &body,
+        args: &args,
+        prefix: &call.prefix,
+        function: &signature.name,
+    };
+    let mut placed = Placed::default();
+    for node in &nodes {
+        let mut copy = node.clone();
+        copy.name = format!("{}{}", call.prefix, node.name);
+        copy.input = node
+            .input
+            .iter()
+            .map(|input| names.input(input, &node.name))
+            .collect::<Result<_>>()?;
+        copy.device = match call.device {
+            None => String::new(),
+            Some(caller) if copy.device.is_empty() => caller.to_owned(),
+            Some(_) => copy.device,
+        };
+        colocate(&mut copy, &names);
+        placed.nodes.push(copy);
+    }
+    for arg in &signature.output_arg {
+        let result = function.ret.get(&arg.name).ok_or_else(|| {
+            Error::mismatch(
+                &signature.name,
+                format!("the function's result '{}' has no entry in its ret map", arg.name),
+            )
+        })?;
+        placed.outputs.push(names.data(result, "ret")?);
+        let dtype = match call.attrs.get(&arg.type_attr).and_then(|a| a.value.as_ref()) {
+            Some(attr_value::Value::Type(t)) => *t,
+            _ => arg.r#type,
+        };
+        placed.types.push(dtype);
+    }
+    for name in &signature.control_output {
+        let node = function.control_ret.get(name).unwrap_or(name);
+        if body.contains_key(node.as_str()) {
+            placed.control.push(format!("{}{node}", call.prefix));
+        }
+    }
+    Ok(placed)
+}
+
+/// Each input arg's name and the call inputs it stands for (a list arg
+/// stands for several).
+fn arguments<'a>(signature: &OpDef, call: &Call<'a>) -> Result<HashMap<String, Vec<&'a str>>> {
+    let mut args = HashMap::new();
+    let mut next = 0usize;
+    let what = format!("function '{}' called by '{}'", signature.name, call.name);
+    for arg in &signature.input_arg {
+        let n = if !arg.number_attr.is_empty() || !arg.type_list_attr.is_empty() {
+            let list = op_outputs::of_op_def(&OpDef {
+                output_arg: vec![arg.clone()],
+                ..Default::default()
+            });
+            op_outputs::total(&list, &call.attrs, &what)?
+        } else {
+            1
+        };
+        let end = next.saturating_add(n);
+        let inputs = call.inputs.get(next..end).ok_or_else(|| too_few(call, signature))?;
+        args.insert(arg.name.clone(), inputs.to_vec());
+        next = end;
+    }
+    if next != call.inputs.len() {
+        return Err(too_few(call, signature));
+    }
+    Ok(args)
+}
+
+fn too_few(call: &Call<'_>, signature: &OpDef) -> Error {
+    Error::mismatch(
+        call.name,
+        format!(
+            "it gives {} inputs, which do not fit the arguments of function '{}'",
+            call.inputs.len(),
+            signature.name
+        ),
+    )
+}
+
+/// Replaces an attr placeholder by the value the call binds, as TF's
+/// instantiation does (function.cc `SubstitutePlaceholders`).
+fn substitute(value: &mut AttrValue, bound: &BTreeMap<String, AttrValue>, what: &str) -> Result<()> {
+    if let Some(attr_value::Value::Placeholder(name)) = &value.value {
+        *value = bound.get(name).cloned().ok_or_else(|| {
+            Error::mismatch(
+                what,
+                format!("its attr placeholder '${name}' has no value in the call"),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The naming of one body.
+struct Names<'a> {
+    body: &'a HashMap<&'a str, (Vec<OutputArg>, &'a BTreeMap<String, AttrValue>)>,
+    args: &'a HashMap<String, Vec<&'a str>>,
+    prefix: &'a str,
+    function: &'a str,
+}
+
+impl Names<'_> {
+    /// A body node's input in the graph's naming.
+    fn input(&self, input: &str, node: &str) -> Result<String> {
+        let Some(source) = input.strip_prefix('^') else {
+            return self.data(input, node);
+        };
+        if self.body.contains_key(source) {
+            return Ok(format!("^{}{source}", self.prefix));
+        }
+        // A control edge on an argument waits for the node giving it.
+        match self.args.get(source).and_then(|inputs| inputs.first()) {
+            Some(given) => Ok(format!("^{}", node_name(given))),
+            None => Err(self.unknown(input, node)),
+        }
+    }
+
+    /// A data reference: `arg`, `arg:k` (a list arg) or `node:out_arg:index`.
+    fn data(&self, reference: &str, node: &str) -> Result<String> {
+        let parts: Vec<&str> = reference.split(':').collect();
+        match parts.as_slice() {
+            [arg] => self.argument(arg, 0, reference, node),
+            [arg, k] => {
+                let k = k.parse().map_err(|_| self.unknown(reference, node))?;
+                self.argument(arg, k, reference, node)
+            }
+            [source, out_arg, index] => {
+                let index: usize = index.parse().map_err(|_| self.unknown(reference, node))?;
+                let (outputs, attrs) = self
+                    .body
+                    .get(source)
+                    .ok_or_else(|| self.unknown(reference, node))?;
+                let what = format!("node '{source}' of function '{}'", self.function);
+                let port = op_outputs::port(outputs, attrs, out_arg, index, &what)?;
+                Ok(if port == 0 {
+                    format!("{}{source}", self.prefix)
+                } else {
+                    format!("{}{source}:{port}", self.prefix)
+                })
+            }
+            _ => Err(self.unknown(reference, node)),
+        }
+    }
+
+    fn argument(&self, arg: &str, k: usize, reference: &str, node: &str) -> Result<String> {
+        self.args
+            .get(arg)
+            .and_then(|inputs| inputs.get(k))
+            .map(|given| (*given).to_owned())
+            .ok_or_else(|| self.unknown(reference, node))
+    }
+
+    fn unknown(&self, reference: &str, node: &str) -> Error {
+        Error::mismatch(
+            &format!("node '{node}' of function '{}'", self.function),
+            format!("it reads '{reference}', which is neither an argument nor a node of the function"),
+        )
+    }
+}
+
+/// Colocation with a body node names the renamed node; with an argument, the
+/// node giving it (inline_function_utils.cc keeps the groups the same way).
+/// A group naming neither (TF writes the captured tensor's name in the
+/// outer graph, `embedding_lookup/13` for the argument `embedding_lookup_13`)
+/// is dropped: importing a graph colocated with an unknown node fails.
+fn colocate(node: &mut NodeDef, names: &Names<'_>) {
+    let Some(attr_value::Value::List(list)) = node.attr.get_mut("_class").and_then(|a| a.value.as_mut())
+    else {
+        return;
+    };
+    let groups = std::mem::take(&mut list.s);
+    for group in groups {
+        let Some(target) = std::str::from_utf8(&group).ok().and_then(|g| g.strip_prefix("loc:@")) else {
+            list.s.push(group);
+            continue;
+        };
+        let renamed = if names.body.contains_key(target) {
+            format!("{}{target}", names.prefix)
+        } else if let Some(given) = names.args.get(target).and_then(|i| i.first()) {
+            node_name(given).to_owned()
+        } else {
+            continue;
+        };
+        list.s.push(format!("loc:@{renamed}").into_bytes());
+    }
+    if list.s.is_empty() {
+        node.attr.remove("_class");
+    }
+}

@@ -18,6 +18,8 @@ use crate::proto::{attr_value, AttrValue, OpDef};
 pub enum Count {
     /// One tensor.
     One,
+    /// This many tensors, known otherwise (a call's results).
+    Fixed(usize),
     /// As many as the int attr of this name says (`number_attr`).
     Number(String),
     /// One per type of the type-list attr of this name (`type_list_attr`).
@@ -102,6 +104,7 @@ pub fn count(arg: &OutputArg, attrs: &BTreeMap<String, AttrValue>, what: &str) -
     };
     match &arg.count {
         Count::One => Ok(1),
+        Count::Fixed(n) => Ok(*n),
         Count::Number(attr) => match attrs.get(attr).and_then(|a| a.value.as_ref()) {
             Some(attr_value::Value::I(n)) if (0..=MAX_LIST).contains(n) => {
                 usize::try_from(*n).map_err(|_| missing(attr))

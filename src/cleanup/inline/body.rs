@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, Result};
 use crate::graph::names::node_name;
-use crate::graph::op_outputs::{self, OutputArg};
+use crate::graph::op_outputs::{self, Count, OutputArg};
 use crate::proto::{attr_value, AttrValue, FunctionDef, NodeDef, OpDef};
 
 /// Where the output args of ops come from: TF's registry, then the graph's
@@ -18,15 +18,34 @@ pub(super) struct Ops<'a> {
 }
 
 impl Ops<'_> {
-    fn outputs(&self, op: &str) -> Option<Vec<OutputArg>> {
+    /// The output args of `node`. A call without `Tout` (which TF always
+    /// writes) has as many `output`s as its function has results; a node
+    /// whose op is a function has the function's results.
+    fn outputs(&self, node: &NodeDef) -> Option<Vec<OutputArg>> {
+        let signature = super::called(node, self.functions)
+            .and_then(|f| self.functions.get(f))
+            .and_then(|f| f.signature.as_ref());
+        if let Some(signature) = signature {
+            if !super::CALL_OPS.contains(&node.op.as_str()) {
+                return Some(op_outputs::of_op_def(signature));
+            }
+            if !node.attr.contains_key("Tout") {
+                let results = op_outputs::of_op_def(signature);
+                let n = op_outputs::total(&results, &node.attr, &node.name).ok()?;
+                return Some(vec![OutputArg {
+                    name: "output".into(),
+                    count: Count::Fixed(n),
+                }]);
+            }
+        }
+        let op = node.op.as_str();
         if let Some(args) = op_outputs::registered(op) {
             return Some(args.to_vec());
         }
         if let Some(def) = self.op_list.get(op) {
             return Some(op_outputs::of_op_def(def));
         }
-        let signature = self.functions.get(op)?.signature.as_ref()?;
-        Some(op_outputs::of_op_def(signature))
+        None
     }
 }
 
@@ -74,7 +93,7 @@ pub(super) fn place(function: &FunctionDef, call: &Call<'_>, ops: &Ops<'_>) -> R
     // The output args of each body node, as its attrs number them.
     let mut body: HashMap<&str, (Vec<OutputArg>, &BTreeMap<String, AttrValue>)> = HashMap::new();
     for node in &nodes {
-        let outputs = ops.outputs(&node.op).ok_or_else(|| {
+        let outputs = ops.outputs(node).ok_or_else(|| {
             Error::unsupported(format!(
                 "{}: op '{}' is neither one TF 2.21 registers nor in the graph's op list or \
                  library, so its outputs cannot be numbered and the function cannot be inlined",

@@ -161,7 +161,8 @@ fn inline_call(
     let mut before = Vec::new();
     let input_control = (!control.is_empty()).then(|| format!("{prefix}input_control_node"));
     if let Some(name) = &input_control {
-        before.push(no_op(name, control.iter().map(|c| (*c).to_owned()), device));
+        let waits = control.iter().map(|c| c.trim_start_matches('^').to_owned());
+        before.push(no_op(name, waits, device));
         wait_for(&mut nodes, &prefix, name);
     }
     let waited_on = graph
@@ -183,7 +184,7 @@ fn inline_call(
     }
     rewire(graph, &call.name, &outputs, output_control.as_deref())?;
     if substitute {
-        after.push(stand_in(call, &outputs, &types, output_control.as_deref()));
+        after.push(stand_in(call, &outputs, &types, output_control.as_deref(), device));
     }
     Ok(before.into_iter().chain(nodes).chain(after).collect())
 }
@@ -267,7 +268,13 @@ fn rewire(graph: &mut GraphDef, call: &str, outputs: &[String], output_control: 
 }
 
 /// The node keeping an output call fetchable under its name.
-fn stand_in(call: &NodeDef, outputs: &[String], types: &[i32], control: Option<&str>) -> NodeDef {
+fn stand_in(
+    call: &NodeDef,
+    outputs: &[String],
+    types: &[i32],
+    control: Option<&str>,
+    device: &str,
+) -> NodeDef {
     let tout: Vec<i32> = match call.attr.get("Tout").and_then(|a| a.value.as_ref()) {
         Some(attr_value::Value::List(list)) if list.r#type.len() == outputs.len() => list.r#type.clone(),
         _ => types.to_vec(),
@@ -275,7 +282,7 @@ fn stand_in(call: &NodeDef, outputs: &[String], types: &[i32], control: Option<&
     let mut node = NodeDef {
         name: call.name.clone(),
         input: outputs.to_vec(),
-        device: call.device.clone(),
+        device: device.to_owned(),
         ..Default::default()
     };
     match tout.as_slice() {

@@ -1,0 +1,249 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use super::*;
+use crate::graph::test_graph::{find, graph, node, with_attr};
+use crate::proto::{op_def::ArgDef, FunctionDefLibrary, NameAttrList, OpDef};
+
+fn arg(name: &str) -> ArgDef {
+    ArgDef {
+        name: name.into(),
+        r#type: 1,
+        ..Default::default()
+    }
+}
+
+fn function(name: &str, inputs: &[&str], outputs: &[(&str, &str)], nodes: Vec<NodeDef>) -> FunctionDef {
+    FunctionDef {
+        signature: Some(OpDef {
+            name: name.into(),
+            input_arg: inputs.iter().map(|a| arg(a)).collect(),
+            output_arg: outputs.iter().map(|(a, _)| arg(a)).collect(),
+            ..Default::default()
+        }),
+        ret: outputs
+            .iter()
+            .map(|(a, r)| ((*a).to_owned(), (*r).to_owned()))
+            .collect(),
+        node_def: nodes,
+        ..Default::default()
+    }
+}
+
+fn call(name: &str, f: &str, inputs: &[&str]) -> NodeDef {
+    with_attr(
+        node(name, "StatefulPartitionedCall", inputs),
+        "f",
+        attr_value::Value::Func(Box::new(NameAttrList {
+            name: f.into(),
+            ..Default::default()
+        })),
+    )
+}
+
+fn with_library(mut g: GraphDef, functions: Vec<FunctionDef>) -> GraphDef {
+    g.library = Some(FunctionDefLibrary {
+        function: functions,
+        ..Default::default()
+    });
+    g
+}
+
+fn inputs(g: &GraphDef, name: &str) -> Vec<String> {
+    find(g, name).input.clone()
+}
+
+/// `split` returns (`Unique`'s idx, its argument); `call:0` and `call:1` are read.
+fn unique_graph() -> GraphDef {
+    let body = function(
+        "split",
+        &["x", "y"],
+        &[("idx", "u:idx:0"), ("same", "y")],
+        vec![
+            node("u", "Unique", &["x"]),
+            node("s", "Shape", &["u:y:0", "^u"]),
+        ],
+    );
+    with_library(
+        graph(vec![
+            node("a", "Placeholder", &[]),
+            node("b", "Const", &[]),
+            call("call", "split", &["a", "b:0"]),
+            node("out", "AddV2", &["call:1", "call"]),
+        ]),
+        vec![body],
+    )
+}
+
+#[test]
+fn body_names_become_graph_names() {
+    let mut g = unique_graph();
+    let changes = inline_functions(&mut g, &["out".into()], true, None).unwrap();
+    assert_eq!(inputs(&g, "call/u"), ["a"]);
+    assert_eq!(inputs(&g, "call/s"), ["call/u", "^call/u"]);
+    // `idx` is Unique's second output: port 1; `same` passes the argument through.
+    assert_eq!(inputs(&g, "out"), ["b:0", "call/u:1"]);
+    assert!(g.node.iter().all(|n| n.op != "StatefulPartitionedCall"));
+    assert!(g.library.is_none(), "nothing calls 'split' any more");
+    assert!(changes.iter().any(|c| c.contains("inlined StatefulPartitionedCall 'call'")));
+    assert!(changes.iter().any(|c| c.contains("dropped 1 function")));
+}
+
+#[test]
+fn a_fetched_call_keeps_its_name() {
+    let mut g = unique_graph();
+    let mut tout = attr_value::ListValue::default();
+    tout.r#type = vec![9, 1];
+    g.node[2]
+        .attr
+        .insert("Tout".into(), AttrValue { value: Some(attr_value::Value::List(Box::new(tout))) });
+    inline_functions(&mut g, &["call".into()], true, None).unwrap();
+    let kept = find(&g, "call");
+    assert_eq!(kept.op, "IdentityN");
+    assert_eq!(kept.input, ["call/u:1", "b:0"]);
+}
+
+#[test]
+fn control_edges_go_through_noops() {
+    let body = function(
+        "f",
+        &["x"],
+        &[("y", "n:y:0")],
+        vec![node("n", "Neg", &["x"]), node("k", "Const", &[])],
+    );
+    let mut f = body;
+    f.signature.as_mut().unwrap().control_output = vec!["k".into()];
+    f.control_ret.insert("k".into(), "k".into());
+    let mut g = with_library(
+        graph(vec![
+            node("a", "Placeholder", &[]),
+            node("init", "NoOp", &[]),
+            call("c", "f", &["a", "^init"]),
+            node("after", "Identity", &["a", "^c"]),
+        ]),
+        vec![f],
+    );
+    inline_functions(&mut g, &["after".into()], true, None).unwrap();
+    assert_eq!(inputs(&g, "c/input_control_node"), ["^init"]);
+    // Nodes without an input from inside the body wait for the call's control inputs.
+    assert_eq!(inputs(&g, "c/n"), ["a", "^c/input_control_node"]);
+    assert_eq!(inputs(&g, "c/k"), ["^c/input_control_node"]);
+    assert_eq!(inputs(&g, "c/output_control_node"), ["^c/k"]);
+    assert_eq!(inputs(&g, "after"), ["a", "^c/output_control_node"]);
+}
+
+#[test]
+fn nested_calls_are_inlined_with_their_prefixes() {
+    let inner = function("inner", &["v"], &[("r", "m:z:0")], vec![node("m", "Mul", &["v", "v"])]);
+    let outer = function(
+        "outer",
+        &["x"],
+        &[("r", "c2:output:0")],
+        vec![call("c2", "inner", &["x"])],
+    );
+    let loop_body = function("loop_body", &["x"], &[("r", "x")], vec![]);
+    let mut g = with_library(
+        graph(vec![
+            node("a", "Placeholder", &[]),
+            call("c1", "outer", &["a"]),
+            with_attr(
+                node("w", "While", &["c1"]),
+                "body",
+                attr_value::Value::Func(Box::new(NameAttrList {
+                    name: "loop_body".into(),
+                    ..Default::default()
+                })),
+            ),
+        ]),
+        vec![inner, outer, loop_body],
+    );
+    inline_functions(&mut g, &["w".into()], true, None).unwrap();
+    assert_eq!(inputs(&g, "c1/c2/m"), ["a", "a"]);
+    assert_eq!(inputs(&g, "w"), ["c1/c2/m"]);
+    let left: Vec<&str> = g
+        .library
+        .iter()
+        .flat_map(|l| &l.function)
+        .map(|f| f.signature.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(left, ["loop_body"], "the While's body stays");
+}
+
+#[test]
+fn placeholders_take_the_calls_attrs_and_clashes_get_a_new_prefix() {
+    let mut cast = node("cast", "Cast", &["x"]);
+    cast.attr.insert(
+        "DstT".into(),
+        AttrValue { value: Some(attr_value::Value::Placeholder("T".into())) },
+    );
+    let f = function("f", &["x"], &[("y", "cast:y:0")], vec![cast]);
+    let mut c = call("c", "f", &["a"]);
+    if let Some(attr_value::Value::Func(func)) = c.attr.get_mut("f").and_then(|a| a.value.as_mut()) {
+        func.attr.insert("T".into(), crate::graph::attrs::type_value(3));
+    }
+    let mut g = with_library(
+        graph(vec![node("a", "Placeholder", &[]), node("c/cast", "Const", &[]), c, node("o", "Identity", &["c"])]),
+        vec![f],
+    );
+    inline_functions(&mut g, &["o".into()], true, None).unwrap();
+    let cast = find(&g, "c_1/cast");
+    assert_eq!(crate::graph::attrs::type_attr(cast, "DstT"), Some(3));
+    assert_eq!(inputs(&g, "o"), ["c_1/cast"]);
+}
+
+#[test]
+fn devices_follow_clear_devices() {
+    let mut n = node("n", "Neg", &["x"]);
+    n.device = "/device:CPU:0".into();
+    let f = function("f", &["x"], &[("y", "n:y:0")], vec![n, node("k", "Const", &[])]);
+    let mut c = call("c", "f", &["a"]);
+    c.device = "/device:GPU:0".into();
+    let g = with_library(graph(vec![node("a", "Placeholder", &[]), c]), vec![f]);
+    let mut cleared = g.clone();
+    inline_functions(&mut cleared, &["c".into()], true, None).unwrap();
+    assert!(cleared.node.iter().all(|n| n.device.is_empty()));
+    let mut kept = g;
+    inline_functions(&mut kept, &["c".into()], false, None).unwrap();
+    assert_eq!(find(&kept, "c/n").device, "/device:CPU:0");
+    assert_eq!(find(&kept, "c/k").device, "/device:GPU:0", "the caller's device");
+}
+
+#[test]
+fn what_cannot_be_numbered_or_ends_is_refused() {
+    // A custom op nobody defines: its outputs cannot be counted.
+    let f = function("f", &["x"], &[("y", "n:out:0")], vec![node("n", "MyCustomOp", &["x"])]);
+    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
+    assert!(err.to_string().contains("MyCustomOp"), "{err}");
+    // A list output without its length.
+    let f = function("f", &["x"], &[("y", "s:output:1")], vec![node("s", "Split", &["x", "x"])]);
+    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
+    assert!(err.to_string().contains("num_split"), "{err}");
+    // A function calling itself.
+    let f = function("f", &["x"], &[("y", "again:output:0")], vec![call("again", "f", &["x"])]);
+    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
+    assert!(err.to_string().contains("nested"), "{err}");
+    // Too few inputs for the arguments.
+    let f = function("f", &["x", "y"], &[("y", "x")], vec![]);
+    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
+    assert!(err.to_string().contains("do not fit"), "{err}");
+}
+
+#[test]
+fn a_graph_without_calls_is_left_alone() {
+    let f = function("body", &["x"], &[("y", "x")], vec![]);
+    let mut g = with_library(
+        graph(vec![with_attr(
+            node("w", "While", &[]),
+            "body",
+            attr_value::Value::Func(Box::new(NameAttrList { name: "body".into(), ..Default::default() })),
+        )]),
+        vec![f],
+    );
+    let before = g.clone();
+    let changes = inline_functions(&mut g, &["w".into()], true, None).unwrap();
+    assert!(changes.is_empty(), "{changes:?}");
+    assert_eq!(g, before);
+}

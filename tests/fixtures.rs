@@ -186,6 +186,18 @@ fn tf2_saved_model_freezes_into_a_graph_that_runs() {
 }
 
 #[test]
+fn tf2_nested_calls_freeze_as_verified_in_tf() {
+    // TF 2.21 numbers the functions it converts by a process-wide counter
+    // (`_frozen_27`, ...) and drops an original it no longer needs; ours,
+    // verified in TF, numbers them from 0.
+    assert_eq!(
+        fixture("tf2_nested_calls")["tf_frozen_runs"],
+        Value::Bool(true)
+    );
+    assert_matches_verified("tf2_nested_calls");
+}
+
+#[test]
 fn object_based_checkpoint_without_graph_is_explained() {
     let meta = fixture("tf2_checkpoint_only");
     let run = freeze(&flags("tf2_checkpoint_only", &meta));

@@ -292,8 +292,15 @@ fn fix_legacy_shapes_writes_the_unknown_shape_of_an_old_graph() {
 
 /// The functions a graph's nodes (and the kept functions' nodes) name.
 fn called_functions(graph: &GraphDef) -> Vec<String> {
-    let library = graph.library.as_ref().map(|l| l.function.as_slice()).unwrap_or_default();
-    let nodes = graph.node.iter().chain(library.iter().flat_map(|f| &f.node_def));
+    let library = graph
+        .library
+        .as_ref()
+        .map(|l| l.function.as_slice())
+        .unwrap_or_default();
+    let nodes = graph
+        .node
+        .iter()
+        .chain(library.iter().flat_map(|f| &f.node_def));
     let mut names: Vec<String> = nodes
         .flat_map(|n| n.attr.values())
         .filter_map(|a| match &a.value {
@@ -320,8 +327,14 @@ fn library_names(graph: &GraphDef) -> Vec<String> {
 #[test]
 fn inline_functions_leaves_no_calls_and_only_the_functions_still_called() {
     for (name, kept) in [
-        ("tf2_saved_model", ["while_body_frozen_3", "while_cond_frozen_2"]),
-        ("tf2_nested_calls", ["cond_false_frozen_4", "cond_true_frozen_3"]),
+        (
+            "tf2_saved_model",
+            ["while_body_frozen_3", "while_cond_frozen_2"],
+        ),
+        (
+            "tf2_nested_calls",
+            ["cond_false_frozen_4", "cond_true_frozen_3"],
+        ),
     ] {
         let (graph, stderr) = frozen(name, variant_args(name, "inline_functions"));
         assert!(
@@ -337,7 +350,10 @@ fn inline_functions_leaves_no_calls_and_only_the_functions_still_called() {
             stderr.contains("inlined StatefulPartitionedCall 'StatefulPartitionedCall'"),
             "{name}: {stderr}"
         );
-        assert!(stderr.contains("nothing calls any more"), "{name}: {stderr}");
+        assert!(
+            stderr.contains("nothing calls any more"),
+            "{name}: {stderr}"
+        );
         // The frozen weights reach the bodies' reads (former ReadVariableOps).
         assert!(
             graph
@@ -369,11 +385,20 @@ fn inline_functions_keeps_the_fetched_call_and_its_control_edges() {
     // `out` waited for the inner call by a control edge: now for the nodes
     // its body had to run (its control_ret), through a NoOp.
     let inner = "StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall";
-    let add_y = node(&graph, "StatefulPartitionedCall/StatefulPartitionedCall/add/y");
+    let add_y = node(
+        &graph,
+        "StatefulPartitionedCall/StatefulPartitionedCall/add/y",
+    );
     assert_eq!(add_y.input, [format!("^{inner}/output_control_node")]);
     let waits = node(&graph, &format!("{inner}/output_control_node"));
     assert_eq!(waits.op, "NoOp");
-    assert!(waits.input.contains(&format!("^{inner}/mul/ReadVariableOp")), "{:?}", waits.input);
+    assert!(
+        waits
+            .input
+            .contains(&format!("^{inner}/mul/ReadVariableOp")),
+        "{:?}",
+        waits.input
+    );
     // Names come from the FunctionDef's `node:out_arg:index`: `Sum`'s output.
     assert_eq!(
         node(&graph, &format!("{inner}/Identity_1")).input[0],
@@ -394,5 +419,8 @@ fn inline_functions_leaves_functional_control_flow_alone() {
 #[test]
 fn inline_functions_is_opt_in() {
     let (graph, _) = frozen("tf2_nested_calls", Value::Null);
-    assert_eq!(node(&graph, "StatefulPartitionedCall").op, "StatefulPartitionedCall");
+    assert_eq!(
+        node(&graph, "StatefulPartitionedCall").op,
+        "StatefulPartitionedCall"
+    );
 }

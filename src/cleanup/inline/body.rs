@@ -130,11 +130,18 @@ pub(super) fn place(function: &FunctionDef, call: &Call<'_>, ops: &Ops<'_>) -> R
         let result = function.ret.get(&arg.name).ok_or_else(|| {
             Error::mismatch(
                 &signature.name,
-                format!("the function's result '{}' has no entry in its ret map", arg.name),
+                format!(
+                    "the function's result '{}' has no entry in its ret map",
+                    arg.name
+                ),
             )
         })?;
         placed.outputs.push(names.data(result, "ret")?);
-        let dtype = match call.attrs.get(&arg.type_attr).and_then(|a| a.value.as_ref()) {
+        let dtype = match call
+            .attrs
+            .get(&arg.type_attr)
+            .and_then(|a| a.value.as_ref())
+        {
             Some(attr_value::Value::Type(t)) => *t,
             _ => arg.r#type,
         };
@@ -166,7 +173,10 @@ fn arguments<'a>(signature: &OpDef, call: &Call<'a>) -> Result<HashMap<String, V
             1
         };
         let end = next.saturating_add(n);
-        let inputs = call.inputs.get(next..end).ok_or_else(|| too_few(call, signature))?;
+        let inputs = call
+            .inputs
+            .get(next..end)
+            .ok_or_else(|| too_few(call, signature))?;
         args.insert(arg.name.clone(), inputs.to_vec());
         next = end;
     }
@@ -189,7 +199,11 @@ fn too_few(call: &Call<'_>, signature: &OpDef) -> Error {
 
 /// Replaces an attr placeholder by the value the call binds, as TF's
 /// instantiation does (function.cc `SubstitutePlaceholders`).
-fn substitute(value: &mut AttrValue, bound: &BTreeMap<String, AttrValue>, what: &str) -> Result<()> {
+fn substitute(
+    value: &mut AttrValue,
+    bound: &BTreeMap<String, AttrValue>,
+    what: &str,
+) -> Result<()> {
     if let Some(attr_value::Value::Placeholder(name)) = &value.value {
         *value = bound.get(name).cloned().ok_or_else(|| {
             Error::mismatch(
@@ -263,7 +277,9 @@ impl Names<'_> {
     fn unknown(&self, reference: &str, node: &str) -> Error {
         Error::mismatch(
             &format!("node '{node}' of function '{}'", self.function),
-            format!("it reads '{reference}', which is neither an argument nor a node of the function"),
+            format!(
+                "it reads '{reference}', which is neither an argument nor a node of the function"
+            ),
         )
     }
 }
@@ -274,13 +290,17 @@ impl Names<'_> {
 /// outer graph, `embedding_lookup/13` for the argument `embedding_lookup_13`)
 /// is dropped: importing a graph colocated with an unknown node fails.
 fn colocate(node: &mut NodeDef, names: &Names<'_>) {
-    let Some(attr_value::Value::List(list)) = node.attr.get_mut("_class").and_then(|a| a.value.as_mut())
+    let Some(attr_value::Value::List(list)) =
+        node.attr.get_mut("_class").and_then(|a| a.value.as_mut())
     else {
         return;
     };
     let groups = std::mem::take(&mut list.s);
     for group in groups {
-        let Some(target) = std::str::from_utf8(&group).ok().and_then(|g| g.strip_prefix("loc:@")) else {
+        let Some(target) = std::str::from_utf8(&group)
+            .ok()
+            .and_then(|g| g.strip_prefix("loc:@"))
+        else {
             list.s.push(group);
             continue;
         };

@@ -37,7 +37,9 @@ pub(super) fn drop_uncalled(graph: &mut GraphDef) -> Vec<String> {
         if let Some(gradient) = gradients.get(name.as_str()) {
             queue.push((*gradient).to_owned());
         }
-        let body = by_name.get(name.as_str()).and_then(|&i| library.function.get(i));
+        let body = by_name
+            .get(name.as_str())
+            .and_then(|&i| library.function.get(i));
         for node in body.iter().flat_map(|f| &f.node_def) {
             note(node, &mut queue);
         }
@@ -48,11 +50,18 @@ pub(super) fn drop_uncalled(graph: &mut GraphDef) -> Vec<String> {
         .map(|name| (*name).to_owned())
         .collect();
     dropped.sort();
+    library.function.retain(|f| {
+        f.signature
+            .as_ref()
+            .is_some_and(|s| called.contains(&s.name))
+    });
     library
-        .function
-        .retain(|f| f.signature.as_ref().is_some_and(|s| called.contains(&s.name)));
-    library.gradient.retain(|g| called.contains(&g.function_name));
-    if library.function.is_empty() && library.gradient.is_empty() && library.registered_gradients.is_empty() {
+        .gradient
+        .retain(|g| called.contains(&g.function_name));
+    if library.function.is_empty()
+        && library.gradient.is_empty()
+        && library.registered_gradients.is_empty()
+    {
         graph.library = None;
     }
     if dropped.is_empty() {

@@ -157,7 +157,11 @@ fn inline_call(
         control: control_ret,
         types,
     } = placed;
-    let device = if clear_devices { "" } else { call.device.as_str() };
+    let device = if clear_devices {
+        ""
+    } else {
+        call.device.as_str()
+    };
     let mut before = Vec::new();
     let input_control = (!control.is_empty()).then(|| format!("{prefix}input_control_node"));
     if let Some(name) = &input_control {
@@ -165,10 +169,11 @@ fn inline_call(
         before.push(no_op(name, waits, device));
         wait_for(&mut nodes, &prefix, name);
     }
-    let waited_on = graph
-        .node
-        .iter()
-        .any(|n| n.input.iter().any(|i| i.strip_prefix('^') == Some(call.name.as_str())));
+    let waited_on = graph.node.iter().any(|n| {
+        n.input
+            .iter()
+            .any(|i| i.strip_prefix('^') == Some(call.name.as_str()))
+    });
     let substitute = kept.contains(call.name.as_str());
     let mut after = Vec::new();
     let mut output_control = None;
@@ -179,12 +184,24 @@ fn inline_call(
         } else {
             control_ret
         };
-        after.push(no_op(&name, inputs.into_iter().map(|n| n.trim_start_matches('^').to_owned()), device));
+        after.push(no_op(
+            &name,
+            inputs
+                .into_iter()
+                .map(|n| n.trim_start_matches('^').to_owned()),
+            device,
+        ));
         output_control = Some(name);
     }
     rewire(graph, &call.name, &outputs, output_control.as_deref())?;
     if substitute {
-        after.push(stand_in(call, &outputs, &types, output_control.as_deref(), device));
+        after.push(stand_in(
+            call,
+            &outputs,
+            &types,
+            output_control.as_deref(),
+            device,
+        ));
     }
     Ok(before.into_iter().chain(nodes).chain(after).collect())
 }
@@ -226,10 +243,7 @@ fn no_op(name: &str, waits_for: impl Iterator<Item = String>, device: &str) -> N
 /// `control` (TF gives it to the input Identities and to nodes without inputs).
 fn wait_for(nodes: &mut [NodeDef], prefix: &str, control: &str) {
     for node in nodes.iter_mut() {
-        let inside = node
-            .input
-            .iter()
-            .any(|i| node_name(i).starts_with(prefix));
+        let inside = node.input.iter().any(|i| node_name(i).starts_with(prefix));
         if !inside {
             node.input.push(format!("^{control}"));
         }
@@ -238,7 +252,12 @@ fn wait_for(nodes: &mut [NodeDef], prefix: &str, control: &str) {
 
 /// Consumers of `call:k` read `outputs[k]`; those waiting for `^call` wait
 /// for `output_control`.
-fn rewire(graph: &mut GraphDef, call: &str, outputs: &[String], output_control: Option<&str>) -> Result<()> {
+fn rewire(
+    graph: &mut GraphDef,
+    call: &str,
+    outputs: &[String],
+    output_control: Option<&str>,
+) -> Result<()> {
     for node in &mut graph.node {
         let mut inputs = Vec::with_capacity(node.input.len());
         for input in &node.input {
@@ -256,7 +275,10 @@ fn rewire(graph: &mut GraphDef, call: &str, outputs: &[String], output_control: 
                 let output = outputs.get(k).ok_or_else(|| {
                     Error::mismatch(
                         &node.name,
-                        format!("it reads '{input}', but the function called there has {} outputs", outputs.len()),
+                        format!(
+                            "it reads '{input}', but the function called there has {} outputs",
+                            outputs.len()
+                        ),
                     )
                 })?;
                 inputs.push(output.clone());
@@ -276,7 +298,9 @@ fn stand_in(
     device: &str,
 ) -> NodeDef {
     let tout: Vec<i32> = match call.attr.get("Tout").and_then(|a| a.value.as_ref()) {
-        Some(attr_value::Value::List(list)) if list.r#type.len() == outputs.len() => list.r#type.clone(),
+        Some(attr_value::Value::List(list)) if list.r#type.len() == outputs.len() => {
+            list.r#type.clone()
+        }
         _ => types.to_vec(),
     };
     let mut node = NodeDef {
@@ -289,7 +313,8 @@ fn stand_in(
         [] => node.op = "NoOp".into(),
         [one] => {
             node.op = "Identity".into();
-            node.attr.insert("T".into(), crate::graph::attrs::type_value(*one));
+            node.attr
+                .insert("T".into(), crate::graph::attrs::type_value(*one));
         }
         many => {
             node.op = "IdentityN".into();

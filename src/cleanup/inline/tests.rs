@@ -12,7 +12,12 @@ fn arg(name: &str) -> ArgDef {
     }
 }
 
-fn function(name: &str, inputs: &[&str], outputs: &[(&str, &str)], nodes: Vec<NodeDef>) -> FunctionDef {
+fn function(
+    name: &str,
+    inputs: &[&str],
+    outputs: &[(&str, &str)],
+    nodes: Vec<NodeDef>,
+) -> FunctionDef {
     FunctionDef {
         signature: Some(OpDef {
             name: name.into(),
@@ -84,18 +89,25 @@ fn body_names_become_graph_names() {
     assert_eq!(inputs(&g, "out"), ["b:0", "call/u:1"]);
     assert!(g.node.iter().all(|n| n.op != "StatefulPartitionedCall"));
     assert!(g.library.is_none(), "nothing calls 'split' any more");
-    assert!(changes.iter().any(|c| c.contains("inlined StatefulPartitionedCall 'call'")));
+    assert!(changes
+        .iter()
+        .any(|c| c.contains("inlined StatefulPartitionedCall 'call'")));
     assert!(changes.iter().any(|c| c.contains("dropped 1 function")));
 }
 
 #[test]
 fn a_fetched_call_keeps_its_name() {
     let mut g = unique_graph();
-    let mut tout = attr_value::ListValue::default();
-    tout.r#type = vec![9, 1];
-    g.node[2]
-        .attr
-        .insert("Tout".into(), AttrValue { value: Some(attr_value::Value::List(Box::new(tout))) });
+    let tout = attr_value::ListValue {
+        r#type: vec![9, 1],
+        ..Default::default()
+    };
+    g.node[2].attr.insert(
+        "Tout".into(),
+        AttrValue {
+            value: Some(attr_value::Value::List(Box::new(tout))),
+        },
+    );
     inline_functions(&mut g, &["call".into()], true, None).unwrap();
     let kept = find(&g, "call");
     assert_eq!(kept.op, "IdentityN");
@@ -133,7 +145,12 @@ fn control_edges_go_through_noops() {
 
 #[test]
 fn nested_calls_are_inlined_with_their_prefixes() {
-    let inner = function("inner", &["v"], &[("r", "m:z:0")], vec![node("m", "Mul", &["v", "v"])]);
+    let inner = function(
+        "inner",
+        &["v"],
+        &[("r", "m:z:0")],
+        vec![node("m", "Mul", &["v", "v"])],
+    );
     let outer = function(
         "outer",
         &["x"],
@@ -173,15 +190,24 @@ fn placeholders_take_the_calls_attrs_and_clashes_get_a_new_prefix() {
     let mut cast = node("cast", "Cast", &["x"]);
     cast.attr.insert(
         "DstT".into(),
-        AttrValue { value: Some(attr_value::Value::Placeholder("T".into())) },
+        AttrValue {
+            value: Some(attr_value::Value::Placeholder("T".into())),
+        },
     );
     let f = function("f", &["x"], &[("y", "cast:y:0")], vec![cast]);
     let mut c = call("c", "f", &["a"]);
-    if let Some(attr_value::Value::Func(func)) = c.attr.get_mut("f").and_then(|a| a.value.as_mut()) {
-        func.attr.insert("T".into(), crate::graph::attrs::type_value(3));
+    if let Some(attr_value::Value::Func(func)) = c.attr.get_mut("f").and_then(|a| a.value.as_mut())
+    {
+        func.attr
+            .insert("T".into(), crate::graph::attrs::type_value(3));
     }
     let mut g = with_library(
-        graph(vec![node("a", "Placeholder", &[]), node("c/cast", "Const", &[]), c, node("o", "Identity", &["c"])]),
+        graph(vec![
+            node("a", "Placeholder", &[]),
+            node("c/cast", "Const", &[]),
+            c,
+            node("o", "Identity", &["c"]),
+        ]),
         vec![f],
     );
     inline_functions(&mut g, &["o".into()], true, None).unwrap();
@@ -194,7 +220,12 @@ fn placeholders_take_the_calls_attrs_and_clashes_get_a_new_prefix() {
 fn devices_follow_clear_devices() {
     let mut n = node("n", "Neg", &["x"]);
     n.device = "/device:CPU:0".into();
-    let f = function("f", &["x"], &[("y", "n:y:0")], vec![n, node("k", "Const", &[])]);
+    let f = function(
+        "f",
+        &["x"],
+        &[("y", "n:y:0")],
+        vec![n, node("k", "Const", &[])],
+    );
     let mut c = call("c", "f", &["a"]);
     c.device = "/device:GPU:0".into();
     let g = with_library(graph(vec![node("a", "Placeholder", &[]), c]), vec![f]);
@@ -204,29 +235,60 @@ fn devices_follow_clear_devices() {
     let mut kept = g;
     inline_functions(&mut kept, &["c".into()], false, None).unwrap();
     assert_eq!(find(&kept, "c/n").device, "/device:CPU:0");
-    assert_eq!(find(&kept, "c/k").device, "/device:GPU:0", "the caller's device");
+    assert_eq!(
+        find(&kept, "c/k").device,
+        "/device:GPU:0",
+        "the caller's device"
+    );
 }
 
 #[test]
 fn what_cannot_be_numbered_or_ends_is_refused() {
     // A custom op nobody defines: its outputs cannot be counted.
-    let f = function("f", &["x"], &[("y", "n:out:0")], vec![node("n", "MyCustomOp", &["x"])]);
-    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let f = function(
+        "f",
+        &["x"],
+        &[("y", "n:out:0")],
+        vec![node("n", "MyCustomOp", &["x"])],
+    );
+    let mut g = with_library(
+        graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]),
+        vec![f],
+    );
     let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
     assert!(err.to_string().contains("MyCustomOp"), "{err}");
     // A list output without its length.
-    let f = function("f", &["x"], &[("y", "s:output:1")], vec![node("s", "Split", &["x", "x"])]);
-    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let f = function(
+        "f",
+        &["x"],
+        &[("y", "s:output:1")],
+        vec![node("s", "Split", &["x", "x"])],
+    );
+    let mut g = with_library(
+        graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]),
+        vec![f],
+    );
     let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
     assert!(err.to_string().contains("num_split"), "{err}");
     // A function calling itself.
-    let f = function("f", &["x"], &[("y", "again:output:0")], vec![call("again", "f", &["x"])]);
-    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let f = function(
+        "f",
+        &["x"],
+        &[("y", "again:output:0")],
+        vec![call("again", "f", &["x"])],
+    );
+    let mut g = with_library(
+        graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]),
+        vec![f],
+    );
     let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
     assert!(err.to_string().contains("nested"), "{err}");
     // Too few inputs for the arguments.
     let f = function("f", &["x", "y"], &[("y", "x")], vec![]);
-    let mut g = with_library(graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]), vec![f]);
+    let mut g = with_library(
+        graph(vec![node("a", "Placeholder", &[]), call("c", "f", &["a"])]),
+        vec![f],
+    );
     let err = inline_functions(&mut g, &["c".into()], true, None).unwrap_err();
     assert!(err.to_string().contains("do not fit"), "{err}");
 }
@@ -238,7 +300,10 @@ fn a_graph_without_calls_is_left_alone() {
         graph(vec![with_attr(
             node("w", "While", &[]),
             "body",
-            attr_value::Value::Func(Box::new(NameAttrList { name: "body".into(), ..Default::default() })),
+            attr_value::Value::Func(Box::new(NameAttrList {
+                name: "body".into(),
+                ..Default::default()
+            })),
         )]),
         vec![f],
     );

@@ -80,29 +80,9 @@ pub(super) struct Call<'a> {
 /// Copies `function` into the graph for `call`.
 pub(super) fn place(function: &FunctionDef, call: &Call<'_>, ops: &Ops<'_>) -> Result<Placed> {
     let signature = function.signature.clone().unwrap_or_default();
-    let what = |node: &str| format!("node '{node}' of function '{}'", signature.name);
     let args = arguments(&signature, call)?;
-    let mut nodes: Vec<NodeDef> = Vec::with_capacity(function.node_def.len());
-    for node in &function.node_def {
-        let mut copy = node.clone();
-        for value in copy.attr.values_mut() {
-            substitute(value, &call.attrs, &what(&node.name))?;
-        }
-        nodes.push(copy);
-    }
-    // The output args of each body node, as its attrs number them.
-    let mut body: HashMap<&str, (Vec<OutputArg>, &BTreeMap<String, AttrValue>)> = HashMap::new();
-    for node in &nodes {
-        let outputs = ops.outputs(node).ok_or_else(|| {
-            Error::unsupported(format!(
-                "{}: op '{}' is neither one TF 2.21 registers nor in the graph's op list or \
-                 library, so its outputs cannot be numbered and the function cannot be inlined",
-                what(&node.name),
-                node.op
-            ))
-        })?;
-        body.insert(node.name.as_str(), (outputs, &node.attr));
-    }
+    let nodes = instantiate(function, &signature.name, &call.attrs)?;
+    let body = numbering(&nodes, &signature.name, ops)?;
     let names = Names {
         body: &body,
         args: &args,
@@ -111,20 +91,7 @@ pub(super) fn place(function: &FunctionDef, call: &Call<'_>, ops: &Ops<'_>) -> R
     };
     let mut placed = Placed::default();
     for node in &nodes {
-        let mut copy = node.clone();
-        copy.name = format!("{}{}", call.prefix, node.name);
-        copy.input = node
-            .input
-            .iter()
-            .map(|input| names.input(input, &node.name))
-            .collect::<Result<_>>()?;
-        copy.device = match call.device {
-            None => String::new(),
-            Some(caller) if copy.device.is_empty() => caller.to_owned(),
-            Some(_) => copy.device,
-        };
-        colocate(&mut copy, &names);
-        placed.nodes.push(copy);
+        placed.nodes.push(renamed(node, &names, call.device)?);
     }
     for arg in &signature.output_arg {
         let result = function.ret.get(&arg.name).ok_or_else(|| {
@@ -154,6 +121,59 @@ pub(super) fn place(function: &FunctionDef, call: &Call<'_>, ops: &Ops<'_>) -> R
         }
     }
     Ok(placed)
+}
+
+/// The body's nodes with their attr placeholders bound.
+fn instantiate(
+    function: &FunctionDef,
+    name: &str,
+    bound: &BTreeMap<String, AttrValue>,
+) -> Result<Vec<NodeDef>> {
+    let mut nodes = function.node_def.clone();
+    for node in &mut nodes {
+        let what = format!("node '{}' of function '{name}'", node.name);
+        for value in node.attr.values_mut() {
+            substitute(value, bound, &what)?;
+        }
+    }
+    Ok(nodes)
+}
+
+/// The output args of each body node, with the attrs that count them.
+type Numbering<'n> = HashMap<&'n str, (Vec<OutputArg>, &'n BTreeMap<String, AttrValue>)>;
+
+fn numbering<'n>(nodes: &'n [NodeDef], function: &str, ops: &Ops<'_>) -> Result<Numbering<'n>> {
+    let mut body = HashMap::new();
+    for node in nodes {
+        let outputs = ops.outputs(node).ok_or_else(|| {
+            Error::unsupported(format!(
+                "node '{}' of function '{function}': op '{}' is neither one TF 2.21 registers nor \
+                 in the graph's op list or library, so its outputs cannot be numbered and the \
+                 function cannot be inlined",
+                node.name, node.op
+            ))
+        })?;
+        body.insert(node.name.as_str(), (outputs, &node.attr));
+    }
+    Ok(body)
+}
+
+/// A body node under its graph name, reading graph names, on its device.
+fn renamed(node: &NodeDef, names: &Names<'_>, caller_device: Option<&str>) -> Result<NodeDef> {
+    let mut copy = node.clone();
+    copy.name = format!("{}{}", names.prefix, node.name);
+    copy.input = node
+        .input
+        .iter()
+        .map(|input| names.input(input, &node.name))
+        .collect::<Result<_>>()?;
+    copy.device = match caller_device {
+        None => String::new(),
+        Some(caller) if copy.device.is_empty() => caller.to_owned(),
+        Some(_) => copy.device,
+    };
+    colocate(&mut copy, names);
+    Ok(copy)
 }
 
 /// Each input arg's name and the call inputs it stands for (a list arg
@@ -217,7 +237,7 @@ fn substitute(
 
 /// The naming of one body.
 struct Names<'a> {
-    body: &'a HashMap<&'a str, (Vec<OutputArg>, &'a BTreeMap<String, AttrValue>)>,
+    body: &'a Numbering<'a>,
     args: &'a HashMap<String, Vec<&'a str>>,
     prefix: &'a str,
     function: &'a str,

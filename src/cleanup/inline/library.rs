@@ -6,6 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::proto::{attr_value, GraphDef, NodeDef};
 
+/// Most dropped functions named in the change line.
+const MAX_NAMED: usize = 8;
+
 /// Drops the functions nothing calls any more; the library goes when empty.
 pub(super) fn drop_uncalled(graph: &mut GraphDef) -> Vec<String> {
     let Some(library) = graph.library.as_mut() else {
@@ -67,11 +70,16 @@ pub(super) fn drop_uncalled(graph: &mut GraphDef) -> Vec<String> {
     if dropped.is_empty() {
         return Vec::new();
     }
+    // Keras models bring a hundred functions and more: a few names say enough.
+    let shown = dropped.len().min(MAX_NAMED);
+    let mut named = dropped.get(..shown).unwrap_or_default().join(", ");
+    if dropped.len() > shown {
+        named.push_str(&format!(" and {} more", dropped.len().saturating_sub(shown)));
+    }
     vec![format!(
-        "dropped {} function{} nothing calls any more: {}",
+        "dropped {} function{} nothing calls any more: {named}",
         dropped.len(),
         if dropped.len() == 1 { "" } else { "s" },
-        dropped.join(", ")
     )]
 }
 

@@ -20,6 +20,7 @@
 #![deny(clippy::indexing_slicing)]
 
 mod body;
+mod control;
 mod library;
 #[cfg(test)]
 mod tests;
@@ -31,7 +32,7 @@ use crate::graph::attrs::op_defs;
 use crate::graph::names::{endpoint, node_name};
 use crate::proto::{attr_value, AttrValue, FunctionDef, GraphDef, NodeDef, OpList};
 
-use body::{Call, Ops, Placed};
+use body::{Call, Ops};
 
 /// Ops whose `f` attr names the function they call.
 const CALL_OPS: [&str; 2] = ["PartitionedCall", "StatefulPartitionedCall"];
@@ -135,75 +136,41 @@ fn inline_call(
         .get(function)
         .ok_or_else(|| Error::mismatch(&call.name, "its function is not in the library"))?;
     let prefix = free_prefix(graph, &call.name);
-    let (data, control): (Vec<&str>, Vec<&str>) = call
+    let (data, control_inputs): (Vec<&str>, Vec<&str>) = call
         .input
         .iter()
         .map(String::as_str)
         .partition(|i| !i.starts_with('^'));
-    let placed = body::place(
+    let device = if clear_devices {
+        ""
+    } else {
+        call.device.as_str()
+    };
+    let mut placed = body::place(
         definition,
         &Call {
             name: &call.name,
             inputs: data,
             attrs: instantiation_attrs(call),
             prefix: prefix.clone(),
-            device: (!clear_devices).then_some(call.device.as_str()),
+            device: (!clear_devices).then_some(device),
         },
         ops,
     )?;
-    let Placed {
-        mut nodes,
-        outputs,
-        control: control_ret,
-        types,
-    } = placed;
-    let device = if clear_devices {
-        ""
-    } else {
-        call.device.as_str()
-    };
-    let mut before = Vec::new();
-    let input_control = (!control.is_empty()).then(|| format!("{prefix}input_control_node"));
-    if let Some(name) = &input_control {
-        let waits = control.iter().map(|c| c.trim_start_matches('^').to_owned());
-        before.push(no_op(name, waits, device));
-        wait_for(&mut nodes, &prefix, name);
-    }
+    let mut edges = control::Edges::new(&prefix, device);
+    edges.inputs(&mut placed.nodes, &control_inputs);
     let waited_on = graph.node.iter().any(|n| {
         n.input
             .iter()
             .any(|i| i.strip_prefix('^') == Some(call.name.as_str()))
     });
-    let substitute = kept.contains(call.name.as_str());
-    let mut after = Vec::new();
-    let mut output_control = None;
-    if waited_on || (substitute && !control_ret.is_empty()) {
-        let name = format!("{prefix}output_control_node");
-        let inputs: Vec<String> = if control_ret.is_empty() {
-            input_control.iter().cloned().collect()
-        } else {
-            control_ret
-        };
-        after.push(no_op(
-            &name,
-            inputs
-                .into_iter()
-                .map(|n| n.trim_start_matches('^').to_owned()),
-            device,
-        ));
-        output_control = Some(name);
+    let fetched = kept.contains(call.name.as_str());
+    if waited_on || (fetched && !placed.control.is_empty()) {
+        edges.outputs(&placed.nodes, &placed.control);
     }
-    rewire(graph, &call.name, &outputs, output_control.as_deref())?;
-    if substitute {
-        after.push(stand_in(
-            call,
-            &outputs,
-            &types,
-            output_control.as_deref(),
-            device,
-        ));
-    }
-    Ok(before.into_iter().chain(nodes).chain(after).collect())
+    rewire(graph, &call.name, &placed.outputs, edges.output_node())?;
+    let stand_in = fetched.then(|| control::stand_in(call, &placed, edges.output_node(), device));
+    Ok(edges.around(placed.nodes, stand_in))
 }
 
 /// The attrs a function is instantiated with: those of the `f` attr, then
@@ -227,27 +194,6 @@ fn free_prefix(graph: &GraphDef, call: &str) -> String {
         .map(|k| format!("{call}_{k}/"))
         .find(|p| !taken(p) && !graph.node.iter().any(|n| n.name == p.trim_end_matches('/')))
         .unwrap_or(first)
-}
-
-fn no_op(name: &str, waits_for: impl Iterator<Item = String>, device: &str) -> NodeDef {
-    NodeDef {
-        name: name.to_owned(),
-        op: "NoOp".into(),
-        input: waits_for.map(|n| format!("^{n}")).collect(),
-        device: device.to_owned(),
-        ..Default::default()
-    }
-}
-
-/// Every inlined node with no input from inside the body also waits for
-/// `control` (TF gives it to the input Identities and to nodes without inputs).
-fn wait_for(nodes: &mut [NodeDef], prefix: &str, control: &str) {
-    for node in nodes.iter_mut() {
-        let inside = node.input.iter().any(|i| node_name(i).starts_with(prefix));
-        if !inside {
-            node.input.push(format!("^{control}"));
-        }
-    }
 }
 
 /// Consumers of `call:k` read `outputs[k]`; those waiting for `^call` wait
@@ -287,54 +233,4 @@ fn rewire(
         node.input = inputs;
     }
     Ok(())
-}
-
-/// The node keeping an output call fetchable under its name.
-fn stand_in(
-    call: &NodeDef,
-    outputs: &[String],
-    types: &[i32],
-    control: Option<&str>,
-    device: &str,
-) -> NodeDef {
-    let tout: Vec<i32> = match call.attr.get("Tout").and_then(|a| a.value.as_ref()) {
-        Some(attr_value::Value::List(list)) if list.r#type.len() == outputs.len() => {
-            list.r#type.clone()
-        }
-        _ => types.to_vec(),
-    };
-    let mut node = NodeDef {
-        name: call.name.clone(),
-        input: outputs.to_vec(),
-        device: device.to_owned(),
-        ..Default::default()
-    };
-    match tout.as_slice() {
-        [] => node.op = "NoOp".into(),
-        [one] => {
-            node.op = "Identity".into();
-            node.attr
-                .insert("T".into(), crate::graph::attrs::type_value(*one));
-        }
-        many => {
-            node.op = "IdentityN".into();
-            let list = attr_value::ListValue {
-                r#type: many.to_vec(),
-                ..Default::default()
-            };
-            node.attr.insert(
-                "T".into(),
-                AttrValue {
-                    value: Some(attr_value::Value::List(Box::new(list))),
-                },
-            );
-        }
-    }
-    if let Some(shapes) = call.attr.get("_output_shapes") {
-        node.attr.insert("_output_shapes".into(), shapes.clone());
-    }
-    if let Some(control) = control {
-        node.input.push(format!("^{control}"));
-    }
-    node
 }

@@ -3,11 +3,16 @@
 //! the call's control inputs, an `output_control_node` NoOp for what waited
 //! for the call, and a node of the call's name when the call is fetched.
 
+use std::collections::HashSet;
+
 use crate::graph::attrs::type_value;
 use crate::graph::names::node_name;
 use crate::proto::{attr_value, AttrValue, NodeDef};
 
 use super::body::Placed;
+
+/// The names of the NoOps, under the call's prefix.
+pub(super) const NAMES: [&str; 2] = ["input_control_node", "output_control_node"];
 
 /// The NoOps made for one call.
 pub(super) struct Edges<'a> {
@@ -35,11 +40,9 @@ impl<'a> Edges<'a> {
             return;
         }
         let name = self.fresh("input_control_node", nodes);
+        let body: HashSet<String> = nodes.iter().map(|n| n.name.clone()).collect();
         for node in nodes.iter_mut() {
-            let inside = node
-                .input
-                .iter()
-                .any(|i| node_name(i).starts_with(self.prefix));
+            let inside = node.input.iter().any(|i| body.contains(node_name(i)));
             if !inside {
                 node.input.push(format!("^{name}"));
             }

@@ -74,7 +74,10 @@ pub(super) fn drop_uncalled(graph: &mut GraphDef) -> Vec<String> {
     let shown = dropped.len().min(MAX_NAMED);
     let mut named = dropped.get(..shown).unwrap_or_default().join(", ");
     if dropped.len() > shown {
-        named.push_str(&format!(" and {} more", dropped.len().saturating_sub(shown)));
+        named.push_str(&format!(
+            " and {} more",
+            dropped.len().saturating_sub(shown)
+        ));
     }
     vec![format!(
         "dropped {} function{} nothing calls any more: {named}",

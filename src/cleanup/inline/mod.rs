@@ -43,7 +43,10 @@ const MAX_DEPTH: usize = 100;
 
 /// Most nodes inlining may add: a small library calling its functions many
 /// times over, level after level, could otherwise grow without bound.
-const MAX_ADDED: usize = 1 << 21;
+const MAX_ADDED: usize = 1 << 20;
+
+/// Calls named one by one in the changes; the rest are counted.
+const MAX_LISTED: usize = 50;
 
 /// Inlines every function call of `graph`; `outputs` (node names) stay
 /// fetchable; devices are blanked when `clear_devices`. `op_list` numbers the
@@ -53,6 +56,17 @@ pub fn inline_functions(
     outputs: &[String],
     clear_devices: bool,
     op_list: Option<&OpList>,
+) -> Result<Vec<String>> {
+    inline_within(graph, outputs, clear_devices, op_list, MAX_ADDED)
+}
+
+/// [`inline_functions`], adding at most `limit` nodes.
+fn inline_within(
+    graph: &mut GraphDef,
+    outputs: &[String],
+    clear_devices: bool,
+    op_list: Option<&OpList>,
+    limit: usize,
 ) -> Result<Vec<String>> {
     let functions: HashMap<String, FunctionDef> = graph
         .library
@@ -64,17 +78,20 @@ pub fn inline_functions(
         op_list: op_defs(op_list),
         functions: &functions,
     };
-    let kept: HashSet<&str> = outputs.iter().map(|o| node_name(o)).collect();
-    let mut changes = Vec::new();
-    let mut depth: HashMap<String, usize> = HashMap::new();
-    let mut added = 0usize;
-    let mut i = 0usize;
-    while let Some(node) = graph.node.get(i) {
-        let Some(function) = called(node, &functions) else {
-            i = i.saturating_add(1);
+    let mut state = State::new(&graph.node, outputs, clear_devices, limit);
+    // A stack keeps each body where its call was, and reaches the calls
+    // inside it next: one pass, however deep the nesting.
+    let mut stack: Vec<(NodeDef, usize)> = std::mem::take(&mut graph.node)
+        .into_iter()
+        .rev()
+        .map(|n| (n, 0))
+        .collect();
+    let mut nodes = Vec::with_capacity(stack.len());
+    while let Some((node, level)) = stack.pop() {
+        let Some(function) = called(&node, &functions) else {
+            nodes.push(node);
             continue;
         };
-        let level = depth.get(&node.name).copied().unwrap_or(0);
         if level >= MAX_DEPTH {
             return Err(Error::unsupported(format!(
                 "node '{}' calls function '{function}' through more than {MAX_DEPTH} nested \
@@ -82,27 +99,24 @@ pub fn inline_functions(
                 node.name
             )));
         }
-        let call = graph.node.remove(i);
-        let expansion = inline_call(graph, &call, function, &ops, &kept, clear_devices)?;
-        added = added.saturating_add(expansion.len());
-        if added > MAX_ADDED {
-            return Err(Error::TooLarge {
-                what: "the graph with its function calls inlined (nodes added)".into(),
-                size: added as u64,
-                limit: MAX_ADDED as u64,
-            });
-        }
-        for inner in expansion.iter().filter(|n| called(n, &functions).is_some()) {
-            depth.insert(inner.name.clone(), level.saturating_add(1));
-        }
+        let expansion = state.inline_call(&node, function, &ops)?;
+        stack.extend(
+            expansion
+                .into_iter()
+                .rev()
+                .map(|n| (n, level.saturating_add(1))),
+        );
+    }
+    for node in &mut nodes {
+        state.resolve(node)?;
+    }
+    graph.node = nodes;
+    let mut changes = state.changes;
+    if state.calls > MAX_LISTED {
         changes.push(format!(
-            "inlined {} '{}' (function '{function}', {} nodes)",
-            call.op,
-            call.name,
-            expansion.len()
+            "inlined {} more calls",
+            state.calls.saturating_sub(MAX_LISTED)
         ));
-        let at = i.min(graph.node.len());
-        graph.node.splice(at..at, expansion);
     }
     changes.extend(library::drop_uncalled(graph));
     Ok(changes)
@@ -121,56 +135,198 @@ fn called<'f>(node: &NodeDef, functions: &'f HashMap<String, FunctionDef>) -> Op
     functions.get_key_value(name).map(|(k, _)| k.as_str())
 }
 
-/// Replaces `call` (already out of `graph`) by its body; returns the nodes
-/// to put where it was, and rewires its consumers.
-fn inline_call(
-    graph: &mut GraphDef,
-    call: &NodeDef,
-    function: &str,
-    ops: &Ops<'_>,
-    kept: &HashSet<&str>,
+/// What inlining knows of the whole graph. Consumers are rewired once, at
+/// the end, through `aliases`: a call's output may name a call inlined later.
+struct State<'k> {
+    /// Every node name.
+    taken: HashSet<String>,
+    /// Nodes something waits for by a control edge (`^name`).
+    waited: HashSet<String>,
+    /// The outputs to keep fetchable.
+    kept: HashSet<&'k str>,
     clear_devices: bool,
-) -> Result<Vec<NodeDef>> {
-    let definition = ops
-        .functions
-        .get(function)
-        .ok_or_else(|| Error::mismatch(&call.name, "its function is not in the library"))?;
-    let prefix = free_prefix(graph, &call.name);
-    let (data, control_inputs): (Vec<&str>, Vec<&str>) = call
-        .input
-        .iter()
-        .map(String::as_str)
-        .partition(|i| !i.starts_with('^'));
-    let device = if clear_devices {
-        ""
-    } else {
-        call.device.as_str()
-    };
-    let mut placed = body::place(
-        definition,
-        &Call {
-            name: &call.name,
-            inputs: data,
-            attrs: instantiation_attrs(call),
-            prefix: prefix.clone(),
-            device: (!clear_devices).then_some(device),
-        },
-        ops,
-    )?;
-    let mut edges = control::Edges::new(&prefix, device);
-    edges.inputs(&mut placed.nodes, &control_inputs);
-    let waited_on = graph.node.iter().any(|n| {
-        n.input
-            .iter()
-            .any(|i| i.strip_prefix('^') == Some(call.name.as_str()))
-    });
-    let fetched = kept.contains(call.name.as_str());
-    if waited_on || (fetched && !placed.control.is_empty()) {
-        edges.outputs(&placed.nodes, &placed.control);
+    /// `(call, port)` → what reads it now.
+    aliases: HashMap<(String, usize), String>,
+    /// Call → the NoOp that waits for its body.
+    control_aliases: HashMap<String, String>,
+    /// Call → its number of outputs.
+    inlined: HashMap<String, usize>,
+    added: usize,
+    /// Most nodes to add.
+    limit: usize,
+    calls: usize,
+    changes: Vec<String>,
+}
+
+impl<'k> State<'k> {
+    fn new(nodes: &[NodeDef], outputs: &'k [String], clear_devices: bool, limit: usize) -> Self {
+        let mut state = State {
+            taken: HashSet::new(),
+            waited: HashSet::new(),
+            kept: outputs.iter().map(|o| node_name(o)).collect(),
+            clear_devices,
+            aliases: HashMap::new(),
+            control_aliases: HashMap::new(),
+            inlined: HashMap::new(),
+            added: 0,
+            limit,
+            calls: 0,
+            changes: Vec::new(),
+        };
+        nodes.iter().for_each(|n| state.note(n));
+        state
     }
-    rewire(graph, &call.name, &placed.outputs, edges.output_node())?;
-    let stand_in = fetched.then(|| control::stand_in(call, &placed, edges.output_node(), device));
-    Ok(edges.around(placed.nodes, stand_in))
+
+    /// Records a node's name and whom it waits for.
+    fn note(&mut self, node: &NodeDef) {
+        self.taken.insert(node.name.clone());
+        for input in &node.input {
+            if let Some(source) = input.strip_prefix('^') {
+                self.waited.insert(source.to_owned());
+            }
+        }
+    }
+
+    /// `call/`, or `call_1/`, ... when a body node, or a NoOp made for the
+    /// call, would take the name of a node of the graph.
+    fn free_prefix(&self, call: &str, function: &FunctionDef) -> String {
+        let names = function
+            .node_def
+            .iter()
+            .map(|n| n.name.as_str())
+            .chain(control::NAMES);
+        let free = |prefix: &str| {
+            names
+                .clone()
+                .all(|n| !self.taken.contains(&format!("{prefix}{n}")))
+        };
+        std::iter::once(format!("{call}/"))
+            .chain((1usize..).map(|k| format!("{call}_{k}/")))
+            .find(|p| free(p))
+            .unwrap_or_else(|| format!("{call}/"))
+    }
+
+    /// Replaces `call` by its body: returns the nodes to put where it was.
+    fn inline_call(
+        &mut self,
+        call: &NodeDef,
+        function: &str,
+        ops: &Ops<'_>,
+    ) -> Result<Vec<NodeDef>> {
+        let definition = ops
+            .functions
+            .get(function)
+            .ok_or_else(|| Error::mismatch(&call.name, "its function is not in the library"))?;
+        let prefix = self.free_prefix(&call.name, definition);
+        let (data, control_inputs): (Vec<&str>, Vec<&str>) = call
+            .input
+            .iter()
+            .map(String::as_str)
+            .partition(|i| !i.starts_with('^'));
+        let device = if self.clear_devices {
+            ""
+        } else {
+            call.device.as_str()
+        };
+        let mut placed = body::place(
+            definition,
+            &Call {
+                name: &call.name,
+                inputs: data,
+                attrs: instantiation_attrs(call),
+                prefix: prefix.clone(),
+                device: (!self.clear_devices).then_some(device),
+            },
+            ops,
+        )?;
+        let mut edges = control::Edges::new(&prefix, device);
+        edges.inputs(&mut placed.nodes, &control_inputs);
+        let fetched = self.kept.contains(call.name.as_str());
+        if self.waited.contains(&call.name) || (fetched && !placed.control.is_empty()) {
+            edges.outputs(&placed.nodes, &placed.control);
+        }
+        for (port, output) in placed.outputs.iter().enumerate() {
+            self.aliases
+                .insert((call.name.clone(), port), output.clone());
+        }
+        if let Some(control) = edges.output_node() {
+            self.control_aliases
+                .insert(call.name.clone(), control.to_owned());
+        }
+        self.inlined.insert(call.name.clone(), placed.outputs.len());
+        let stand_in =
+            fetched.then(|| control::stand_in(call, &placed, edges.output_node(), device));
+        let expansion = edges.around(placed.nodes, stand_in);
+        expansion.iter().for_each(|n| self.note(n));
+        self.count(call, function, expansion.len())?;
+        Ok(expansion)
+    }
+
+    fn count(&mut self, call: &NodeDef, function: &str, nodes: usize) -> Result<()> {
+        self.added = self.added.saturating_add(nodes);
+        if self.added > self.limit {
+            return Err(Error::TooLarge {
+                what: "the graph with its function calls inlined (nodes added)".into(),
+                size: self.added as u64,
+                limit: self.limit as u64,
+            });
+        }
+        self.calls = self.calls.saturating_add(1);
+        if self.calls <= MAX_LISTED {
+            self.changes.push(format!(
+                "inlined {} '{}' (function '{function}', {nodes} nodes)",
+                call.op, call.name
+            ));
+        }
+        Ok(())
+    }
+
+    /// Consumers of `call:k` read what the body gives; those waiting for
+    /// `^call` wait for its output control NoOp.
+    fn resolve(&self, node: &mut NodeDef) -> Result<()> {
+        let mut inputs: Vec<String> = Vec::with_capacity(node.input.len());
+        for input in &node.input {
+            let resolved = if let Some(source) = input.strip_prefix('^') {
+                let mut source = source;
+                let mut hops = 0usize;
+                while let Some(next) = self.control_aliases.get(source) {
+                    source = next;
+                    hops = hops.saturating_add(1);
+                    if hops > MAX_DEPTH.saturating_mul(2) {
+                        break;
+                    }
+                }
+                format!("^{source}")
+            } else {
+                self.data(input, &node.name)?
+            };
+            if !(resolved.starts_with('^') && inputs.contains(&resolved)) {
+                inputs.push(resolved);
+            }
+        }
+        node.input = inputs;
+        Ok(())
+    }
+
+    /// A data input through the aliases (a body may return what an inner call gives).
+    fn data(&self, input: &str, node: &str) -> Result<String> {
+        let mut current = input.to_owned();
+        for _ in 0..=MAX_DEPTH.saturating_mul(2) {
+            let (source, port) = endpoint(&current);
+            match self.aliases.get(&(source.to_owned(), port)) {
+                Some(next) => current = next.clone(),
+                None if self.inlined.contains_key(source) => {
+                    let outputs = self.inlined.get(source).copied().unwrap_or(0);
+                    return Err(Error::mismatch(
+                        node,
+                        format!("it reads '{current}', but the function called there has {outputs} outputs"),
+                    ));
+                }
+                None => return Ok(current),
+            }
+        }
+        Ok(current)
+    }
 }
 
 /// The attrs a function is instantiated with: those of the `f` attr, then
@@ -181,56 +337,4 @@ fn instantiation_attrs(call: &NodeDef) -> BTreeMap<String, AttrValue> {
         attrs.extend(f.attr.clone());
     }
     attrs
-}
-
-/// `call/`, or `call_1/`, ... when a node of the graph already has that prefix.
-fn free_prefix(graph: &GraphDef, call: &str) -> String {
-    let taken = |prefix: &str| graph.node.iter().any(|n| n.name.starts_with(prefix));
-    let first = format!("{call}/");
-    if !taken(&first) {
-        return first;
-    }
-    (1usize..)
-        .map(|k| format!("{call}_{k}/"))
-        .find(|p| !taken(p) && !graph.node.iter().any(|n| n.name == p.trim_end_matches('/')))
-        .unwrap_or(first)
-}
-
-/// Consumers of `call:k` read `outputs[k]`; those waiting for `^call` wait
-/// for `output_control`.
-fn rewire(
-    graph: &mut GraphDef,
-    call: &str,
-    outputs: &[String],
-    output_control: Option<&str>,
-) -> Result<()> {
-    for node in &mut graph.node {
-        let mut inputs = Vec::with_capacity(node.input.len());
-        for input in &node.input {
-            if node_name(input) != call {
-                inputs.push(input.clone());
-            } else if input.starts_with('^') {
-                if let Some(control) = output_control {
-                    let wait = format!("^{control}");
-                    if !inputs.contains(&wait) {
-                        inputs.push(wait);
-                    }
-                }
-            } else {
-                let (_, k) = endpoint(input);
-                let output = outputs.get(k).ok_or_else(|| {
-                    Error::mismatch(
-                        &node.name,
-                        format!(
-                            "it reads '{input}', but the function called there has {} outputs",
-                            outputs.len()
-                        ),
-                    )
-                })?;
-                inputs.push(output.clone());
-            }
-        }
-        node.input = inputs;
-    }
-    Ok(())
 }

@@ -312,3 +312,62 @@ fn a_graph_without_calls_is_left_alone() {
     assert!(changes.is_empty(), "{changes:?}");
     assert_eq!(g, before);
 }
+
+#[test]
+fn a_library_that_doubles_at_every_level_hits_the_limit_quickly() {
+    // f0 calls f1 twice, f1 calls f2 twice, ...: 2^40 copies of f40's body.
+    let mut functions = Vec::new();
+    for level in 0..40 {
+        let next = format!("f{}", level + 1);
+        functions.push(function(
+            &format!("f{level}"),
+            &["x"],
+            &[("y", "b:output:0")],
+            vec![call("a", &next, &["x"]), call("b", &next, &["a:output:0"])],
+        ));
+    }
+    functions.push(function(
+        "f40",
+        &["x"],
+        &[("y", "n:y:0")],
+        vec![node("n", "Neg", &["x"])],
+    ));
+    let mut g = with_library(
+        graph(vec![node("p", "Placeholder", &[]), call("c", "f0", &["p"])]),
+        functions,
+    );
+    let started = std::time::Instant::now();
+    let err = inline_within(&mut g, &["c".into()], true, None, 50_000).unwrap_err();
+    assert!(
+        matches!(err, Error::TooLarge { limit: 50_000, .. }),
+        "{err}"
+    );
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}
+
+#[test]
+fn many_calls_are_counted_after_the_first_ones() {
+    let f = function(
+        "f",
+        &["x"],
+        &[("y", "n:y:0")],
+        vec![node("n", "Neg", &["x"])],
+    );
+    let mut nodes = vec![node("p", "Placeholder", &[])];
+    let mut last = "p".to_owned();
+    for k in 0..60 {
+        let name = format!("c{k}");
+        nodes.push(call(&name, "f", &[&last]));
+        last = name;
+    }
+    let mut g = with_library(graph(nodes), vec![f]);
+    let changes = inline_functions(&mut g, &[last.clone()], true, None).unwrap();
+    assert_eq!(changes.len(), MAX_LISTED + 2, "{changes:?}");
+    assert!(
+        changes.contains(&"inlined 10 more calls".to_owned()),
+        "{changes:?}"
+    );
+    // The chain is intact: each Neg reads the one before.
+    assert_eq!(inputs(&g, "c1/n"), ["c0/n"]);
+    assert_eq!(find(&g, &last).op, "Identity");
+}

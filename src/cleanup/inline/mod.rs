@@ -16,10 +16,13 @@
 //!
 //! Unlike TF, no Identity is put on each input and output: consumers read the
 //! body's tensors directly, which leaves fewer nodes for a converter to map.
+//! And the control edges of inlined nodes on frozen constants go (see
+//! `constant_waits`).
 
 #![deny(clippy::indexing_slicing)]
 
 mod body;
+mod constant_waits;
 mod control;
 mod library;
 #[cfg(test)]
@@ -110,6 +113,16 @@ fn inline_within(
     for node in &mut nodes {
         state.resolve(node)?;
     }
+    if state.calls > 0 {
+        let waits =
+            constant_waits::drop_constant_waits(&mut nodes, &state.added_names, &state.kept);
+        if waits > 0 {
+            state.changes.push(format!(
+                "dropped {waits} control edge{} of the inlined nodes on frozen constants",
+                if waits == 1 { "" } else { "s" }
+            ));
+        }
+    }
     graph.node = nodes;
     let mut changes = state.changes;
     if state.calls > MAX_LISTED {
@@ -140,6 +153,8 @@ fn called<'f>(node: &NodeDef, functions: &'f HashMap<String, FunctionDef>) -> Op
 struct State<'k> {
     /// Every node name.
     taken: HashSet<String>,
+    /// The names of the nodes inlining made.
+    added_names: HashSet<String>,
     /// Nodes something waits for by a control edge (`^name`).
     waited: HashSet<String>,
     /// The outputs to keep fetchable.
@@ -162,6 +177,7 @@ impl<'k> State<'k> {
     fn new(nodes: &[NodeDef], outputs: &'k [String], clear_devices: bool, limit: usize) -> Self {
         let mut state = State {
             taken: HashSet::new(),
+            added_names: HashSet::new(),
             waited: HashSet::new(),
             kept: outputs.iter().map(|o| node_name(o)).collect(),
             clear_devices,
@@ -258,6 +274,8 @@ impl<'k> State<'k> {
             fetched.then(|| control::stand_in(call, &placed, edges.output_node(), device));
         let expansion = edges.around(placed.nodes, stand_in);
         expansion.iter().for_each(|n| self.note(n));
+        self.added_names
+            .extend(expansion.iter().map(|n| n.name.clone()));
         self.count(call, function, expansion.len())?;
         Ok(expansion)
     }

@@ -128,7 +128,8 @@ fn control_edges_go_through_noops() {
     let mut g = with_library(
         graph(vec![
             node("a", "Placeholder", &[]),
-            node("init", "NoOp", &[]),
+            // Not a constant: the edges to it stay.
+            node("init", "AssignVariableOp", &[]),
             call("c", "f", &["a", "^init"]),
             node("after", "Identity", &["a", "^c"]),
         ]),
@@ -370,4 +371,41 @@ fn many_calls_are_counted_after_the_first_ones() {
     // The chain is intact: each Neg reads the one before.
     assert_eq!(inputs(&g, "c1/n"), ["c0/n"]);
     assert_eq!(find(&g, &last).op, "Identity");
+}
+
+#[test]
+fn waits_for_frozen_constants_are_dropped() {
+    // A TF2 body: a NoOp waits for the read of a (now frozen) variable, the
+    // result waits for the NoOp; control_ret names the read.
+    let mut f = function(
+        "f",
+        &["x", "w"],
+        &[("y", "out:output:0")],
+        vec![
+            node("read", "Identity", &["w"]),
+            node("mul", "Mul", &["x", "read:output:0"]),
+            node("NoOp", "NoOp", &["^read"]),
+            node("out", "Identity", &["mul:z:0", "^NoOp"]),
+        ],
+    );
+    f.signature.as_mut().unwrap().control_output = vec!["read".into()];
+    f.control_ret.insert("read".into(), "read".into());
+    let mut g = with_library(
+        graph(vec![
+            node("p", "Placeholder", &[]),
+            node("w", "Const", &[]),
+            call("c", "f", &["p", "w"]),
+        ]),
+        vec![f],
+    );
+    let changes = inline_functions(&mut g, &["c".into()], true, None).unwrap();
+    assert_eq!(inputs(&g, "c/out"), ["c/mul"]);
+    assert_eq!(inputs(&g, "c"), ["c/out"], "the stand-in waits for nothing");
+    assert!(g.node.iter().all(|n| n.op != "NoOp"), "{:?}", g.node);
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains("dropped 4 control edges")),
+        "{changes:?}"
+    );
 }

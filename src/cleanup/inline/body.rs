@@ -162,11 +162,10 @@ fn numbering<'n>(nodes: &'n [NodeDef], function: &str, ops: &Ops<'_>) -> Result<
 fn renamed(node: &NodeDef, names: &Names<'_>, caller_device: Option<&str>) -> Result<NodeDef> {
     let mut copy = node.clone();
     copy.name = format!("{}{}", names.prefix, node.name);
-    copy.input = node
-        .input
-        .iter()
-        .map(|input| names.input(input, &node.name))
-        .collect::<Result<_>>()?;
+    copy.input = Vec::with_capacity(node.input.len());
+    for input in &node.input {
+        copy.input.extend(names.input(input, &node.name)?);
+    }
     copy.device = match caller_device {
         None => String::new(),
         Some(caller) if copy.device.is_empty() => caller.to_owned(),
@@ -244,54 +243,106 @@ struct Names<'a> {
 }
 
 impl Names<'_> {
-    /// A body node's input in the graph's naming.
-    fn input(&self, input: &str, node: &str) -> Result<String> {
+    /// A body node's input in the graph's naming (a list is several inputs).
+    fn input(&self, input: &str, node: &str) -> Result<Vec<String>> {
         let Some(source) = input.strip_prefix('^') else {
-            return self.data(input, node);
+            return self.tensors(input, node);
         };
         if self.body.contains_key(source) {
-            return Ok(format!("^{}{source}", self.prefix));
+            return Ok(vec![format!("^{}{source}", self.prefix)]);
         }
         // A control edge on an argument waits for the node giving it.
         match self.args.get(source).and_then(|inputs| inputs.first()) {
-            Some(given) => Ok(format!("^{}", node_name(given))),
+            Some(given) => Ok(vec![format!("^{}", node_name(given))]),
             None => Err(self.unknown(input, node)),
         }
     }
 
-    /// A data reference: `arg`, `arg:k` (a list arg) or `node:out_arg:index`.
+    /// One tensor: a result, or an input that must not be a list.
     fn data(&self, reference: &str, node: &str) -> Result<String> {
-        let parts: Vec<&str> = reference.split(':').collect();
-        match parts.as_slice() {
-            [arg] => self.argument(arg, 0, reference, node),
-            [arg, k] => {
-                let k = k.parse().map_err(|_| self.unknown(reference, node))?;
-                self.argument(arg, k, reference, node)
-            }
-            [source, out_arg, index] => {
-                let index: usize = index.parse().map_err(|_| self.unknown(reference, node))?;
-                let (outputs, attrs) = self
-                    .body
-                    .get(source)
-                    .ok_or_else(|| self.unknown(reference, node))?;
-                let what = format!("node '{source}' of function '{}'", self.function);
-                let port = op_outputs::port(outputs, attrs, out_arg, index, &what)?;
-                Ok(if port == 0 {
-                    format!("{}{source}", self.prefix)
-                } else {
-                    format!("{}{source}:{port}", self.prefix)
-                })
-            }
-            _ => Err(self.unknown(reference, node)),
+        match self.tensors(reference, node)?.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Err(Error::mismatch(
+                &format!("node '{node}' of function '{}'", self.function),
+                format!("'{reference}' is a list of tensors where one is read"),
+            )),
         }
     }
 
-    fn argument(&self, arg: &str, k: usize, reference: &str, node: &str) -> Result<String> {
-        self.args
-            .get(arg)
-            .and_then(|inputs| inputs.get(k))
-            .map(|given| (*given).to_owned())
-            .ok_or_else(|| self.unknown(reference, node))
+    /// The tensors a data reference names: `arg` (all of a list argument),
+    /// `arg:k`, `node:out_arg` (all of a list output) or `node:out_arg:index`,
+    /// as function.cc's `BuildInputArgIndex`/`BuildNodeOutputIndex` name them.
+    fn tensors(&self, reference: &str, node: &str) -> Result<Vec<String>> {
+        let parts: Vec<&str> = reference.split(':').collect();
+        let unknown = || self.unknown(reference, node);
+        match parts.as_slice() {
+            [arg] => {
+                let given = self.args.get(*arg).ok_or_else(unknown)?;
+                Ok(given.iter().map(|g| (*g).to_owned()).collect())
+            }
+            [arg, k] if self.args.contains_key(*arg) => {
+                let k: usize = k.parse().map_err(|_| unknown())?;
+                let given = self
+                    .args
+                    .get(*arg)
+                    .and_then(|g| g.get(k))
+                    .ok_or_else(unknown)?;
+                Ok(vec![(*given).to_owned()])
+            }
+            [source, out_arg] => {
+                let n = self.output_count(source, out_arg, reference, node)?;
+                (0..n)
+                    .map(|i| self.output(source, out_arg, i, reference, node))
+                    .collect()
+            }
+            [source, out_arg, index] => {
+                let index: usize = index.parse().map_err(|_| unknown())?;
+                Ok(vec![self.output(source, out_arg, index, reference, node)?])
+            }
+            _ => Err(unknown()),
+        }
+    }
+
+    /// How many tensors output arg `out_arg` of body node `source` holds.
+    fn output_count(
+        &self,
+        source: &str,
+        out_arg: &str,
+        reference: &str,
+        node: &str,
+    ) -> Result<usize> {
+        let (outputs, attrs) = self
+            .body
+            .get(source)
+            .ok_or_else(|| self.unknown(reference, node))?;
+        let what = format!("node '{source}' of function '{}'", self.function);
+        let arg = outputs
+            .iter()
+            .find(|a| a.name == out_arg)
+            .ok_or_else(|| self.unknown(reference, node))?;
+        op_outputs::count(arg, attrs, &what)
+    }
+
+    /// Body node `source`'s output `out_arg:index` in the graph's naming.
+    fn output(
+        &self,
+        source: &str,
+        out_arg: &str,
+        index: usize,
+        reference: &str,
+        node: &str,
+    ) -> Result<String> {
+        let (outputs, attrs) = self
+            .body
+            .get(source)
+            .ok_or_else(|| self.unknown(reference, node))?;
+        let what = format!("node '{source}' of function '{}'", self.function);
+        let port = op_outputs::port(outputs, attrs, out_arg, index, &what)?;
+        Ok(if port == 0 {
+            format!("{}{source}", self.prefix)
+        } else {
+            format!("{}{source}:{port}", self.prefix)
+        })
     }
 
     fn unknown(&self, reference: &str, node: &str) -> Error {

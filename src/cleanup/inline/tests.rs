@@ -409,3 +409,37 @@ fn waits_for_frozen_constants_are_dropped() {
         "{changes:?}"
     );
 }
+
+#[test]
+fn list_arguments_and_list_outputs_expand_to_several_inputs() {
+    let mut f = function(
+        "f",
+        &["xs", "dim"],
+        &[("y", "cat:output:0")],
+        vec![
+            node("pack", "Pack", &["xs"]),
+            with_attr(
+                node("sp", "Split", &["dim", "pack:output:0"]),
+                "num_split",
+                attr_value::Value::I(2),
+            ),
+            node("cat", "ConcatV2", &["sp:output", "xs:1", "dim"]),
+        ],
+    );
+    f.signature.as_mut().unwrap().input_arg[0].number_attr = "N".into();
+    let c = with_attr(call("c", "f", &["a", "b", "d"]), "N", attr_value::Value::I(2));
+    let mut g = with_library(
+        graph(vec![
+            node("a", "Placeholder", &[]),
+            node("b", "Placeholder", &[]),
+            node("d", "Const", &[]),
+            c,
+            node("o", "Identity", &["c"]),
+        ]),
+        vec![f],
+    );
+    inline_functions(&mut g, &["o".into()], true, None).unwrap();
+    assert_eq!(inputs(&g, "c/pack"), ["a", "b"]);
+    assert_eq!(inputs(&g, "c/cat"), ["c/sp", "c/sp:1", "b", "d"]);
+    assert_eq!(inputs(&g, "o"), ["c/cat"]);
+}

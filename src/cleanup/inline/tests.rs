@@ -427,7 +427,11 @@ fn list_arguments_and_list_outputs_expand_to_several_inputs() {
         ],
     );
     f.signature.as_mut().unwrap().input_arg[0].number_attr = "N".into();
-    let c = with_attr(call("c", "f", &["a", "b", "d"]), "N", attr_value::Value::I(2));
+    let c = with_attr(
+        call("c", "f", &["a", "b", "d"]),
+        "N",
+        attr_value::Value::I(2),
+    );
     let mut g = with_library(
         graph(vec![
             node("a", "Placeholder", &[]),

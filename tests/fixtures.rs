@@ -188,8 +188,9 @@ fn tf2_saved_model_freezes_into_a_graph_that_runs() {
 #[test]
 fn tf2_nested_calls_freeze_as_verified_in_tf() {
     // TF 2.21 numbers the functions it converts by a process-wide counter
-    // (`_frozen_27`, ...) and drops an original it no longer needs; ours,
-    // verified in TF, numbers them from 0.
+    // (`_frozen_27`, ...), and renames `__inference_dense_24` away although
+    // the unconverted `__inference_scaled_111` still calls it; ours, verified
+    // in TF, numbers them from 0 and keeps that original.
     assert_eq!(
         fixture("tf2_nested_calls")["tf_frozen_runs"],
         Value::Bool(true)

@@ -148,6 +148,27 @@ pub fn port(
     ))
 }
 
+/// The output arg and index of `port`, the inverse of [`port`].
+pub fn arg_of_port<'a>(
+    args: &'a [OutputArg],
+    attrs: &BTreeMap<String, AttrValue>,
+    port: usize,
+    what: &str,
+) -> Result<(&'a str, usize)> {
+    let mut first = 0usize;
+    for arg in args {
+        let n = count(arg, attrs, what)?;
+        if let Some(index) = port.checked_sub(first).filter(|i| *i < n) {
+            return Ok((arg.name.as_str(), index));
+        }
+        first = first.saturating_add(n);
+    }
+    Err(Error::mismatch(
+        what,
+        format!("its output {port} is read, but it has {first} outputs"),
+    ))
+}
+
 /// How many outputs a node of `args` with `attrs` has.
 pub fn total(args: &[OutputArg], attrs: &BTreeMap<String, AttrValue>, what: &str) -> Result<usize> {
     args.iter().try_fold(0usize, |sum, arg| {
@@ -190,6 +211,11 @@ mod tests {
         assert_eq!(port(split, &attrs, "output_values", 2, "n").unwrap(), 5);
         assert_eq!(port(split, &attrs, "output_shape", 0, "n").unwrap(), 6);
         assert_eq!(total(split, &attrs, "n").unwrap(), 9);
+        assert_eq!(
+            arg_of_port(split, &attrs, 5, "n").unwrap(),
+            ("output_values", 2)
+        );
+        assert!(arg_of_port(split, &attrs, 9, "n").is_err());
         assert!(port(split, &attrs, "output_shape", 3, "n").is_err());
         assert!(port(split, &attrs, "nope", 0, "n").is_err());
         let types = AttrValue {

@@ -21,7 +21,7 @@ impl Ops<'_> {
     /// The output args of `node`. A call without `Tout` (which TF always
     /// writes) has as many `output`s as its function has results; a node
     /// whose op is a function has the function's results.
-    fn outputs(&self, node: &NodeDef) -> Option<Vec<OutputArg>> {
+    pub fn outputs(&self, node: &NodeDef) -> Option<Vec<OutputArg>> {
         let signature = super::called(node, self.functions)
             .and_then(|f| self.functions.get(f))
             .and_then(|f| f.signature.as_ref());

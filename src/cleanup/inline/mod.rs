@@ -2,7 +2,8 @@
 //! `PartitionedCall` / `StatefulPartitionedCall` (and a node whose op names a
 //! library function) is replaced by the nodes of its body, calls inside
 //! bodies too, and the library keeps only the functions something still
-//! calls (functional `While`/`If`/`Case` stay, with their bodies). Consumers
+//! calls (functional `While`/`If`/`Case` stay, with their bodies, where calls
+//! are inlined too: see `functions`). Consumers
 //! such as TF.js and tract do not run function calls; TF's own inliner is
 //! tensorflow/core/common_runtime/inline_function_utils.cc
 //! (`InlineFunctionBody`), whose handling of control edges this copies:
@@ -24,6 +25,7 @@
 mod body;
 mod constant_waits;
 mod control;
+mod functions;
 mod library;
 #[cfg(test)]
 mod tests;
@@ -81,17 +83,33 @@ fn inline_within(
         op_list: op_defs(op_list),
         functions: &functions,
     };
-    let mut state = State::new(&graph.node, outputs, clear_devices, limit);
+    let nodes = std::mem::take(&mut graph.node);
+    let (nodes, mut changes) = expand(nodes, outputs, clear_devices, &ops, limit)?;
+    graph.node = nodes;
+    changes.extend(library::drop_uncalled(graph));
+    let bodies = functions::inline_in_bodies(graph, clear_devices, &ops, limit)?;
+    if !bodies.is_empty() {
+        changes.extend(bodies);
+        changes.extend(library::drop_uncalled(graph));
+    }
+    Ok(changes)
+}
+
+/// Inlines the calls among `nodes`; `outputs` stay fetchable.
+fn expand(
+    nodes: Vec<NodeDef>,
+    outputs: &[String],
+    clear_devices: bool,
+    ops: &Ops<'_>,
+    limit: usize,
+) -> Result<(Vec<NodeDef>, Vec<String>)> {
+    let mut state = State::new(&nodes, outputs, clear_devices, limit);
     // A stack keeps each body where its call was, and reaches the calls
     // inside it next: one pass, however deep the nesting.
-    let mut stack: Vec<(NodeDef, usize)> = std::mem::take(&mut graph.node)
-        .into_iter()
-        .rev()
-        .map(|n| (n, 0))
-        .collect();
+    let mut stack: Vec<(NodeDef, usize)> = nodes.into_iter().rev().map(|n| (n, 0)).collect();
     let mut nodes = Vec::with_capacity(stack.len());
     while let Some((node, level)) = stack.pop() {
-        let Some(function) = called(&node, &functions) else {
+        let Some(function) = called(&node, ops.functions) else {
             nodes.push(node);
             continue;
         };
@@ -102,7 +120,7 @@ fn inline_within(
                 node.name
             )));
         }
-        let expansion = state.inline_call(&node, function, &ops)?;
+        let expansion = state.inline_call(&node, function, ops)?;
         stack.extend(
             expansion
                 .into_iter()
@@ -123,7 +141,6 @@ fn inline_within(
             ));
         }
     }
-    graph.node = nodes;
     let mut changes = state.changes;
     if state.calls > MAX_LISTED {
         changes.push(format!(
@@ -131,8 +148,7 @@ fn inline_within(
             state.calls.saturating_sub(MAX_LISTED)
         ));
     }
-    changes.extend(library::drop_uncalled(graph));
-    Ok(changes)
+    Ok((nodes, changes))
 }
 
 /// The function `node` calls, if it is a call this pass inlines.

@@ -447,3 +447,72 @@ fn list_arguments_and_list_outputs_expand_to_several_inputs() {
     assert_eq!(inputs(&g, "c/cat"), ["c/sp", "c/sp:1", "b", "d"]);
     assert_eq!(inputs(&g, "o"), ["c/cat"]);
 }
+
+#[test]
+fn calls_inside_a_kept_while_body_are_inlined_there() {
+    let step = function(
+        "step",
+        &["v"],
+        &[("r", "m:z:0")],
+        vec![node("m", "Mul", &["v", "v"])],
+    );
+    let mut body = function(
+        "loop_body",
+        &["i", "x"],
+        &[("i2", "inc:z:0"), ("x2", "c:output:0")],
+        vec![
+            node("one", "Const", &[]),
+            node("inc", "AddV2", &["i", "one:output:0"]),
+            call("c", "step", &["x"]),
+        ],
+    );
+    body.signature.as_mut().unwrap().control_output = vec!["c".into()];
+    body.control_ret.insert("c".into(), "c".into());
+    let mut g = with_library(
+        graph(vec![
+            node("a", "Placeholder", &[]),
+            with_attr(
+                node("w", "While", &["a", "a"]),
+                "body",
+                attr_value::Value::Func(Box::new(NameAttrList {
+                    name: "loop_body".into(),
+                    ..Default::default()
+                })),
+            ),
+        ]),
+        vec![step, body],
+    );
+    let changes = inline_functions(&mut g, &["w".into()], true, None).unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.starts_with("in function 'loop_body': inlined StatefulPartitionedCall 'c'")),
+        "{changes:?}"
+    );
+    let library = &g.library.as_ref().unwrap().function;
+    assert_eq!(library.len(), 1, "'step' is not called any more");
+    let body = &library[0];
+    let names: Vec<(&str, &str, Vec<&str>)> = body
+        .node_def
+        .iter()
+        .map(|n| {
+            (
+                n.name.as_str(),
+                n.op.as_str(),
+                n.input.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert!(names.contains(&("c/m", "Mul", vec!["x", "x"])), "{names:?}");
+    assert!(
+        names.contains(&("inc", "AddV2", vec!["i", "one:output:0"])),
+        "{names:?}"
+    );
+    // The call keeps its name for the results and control_ret that name it.
+    assert!(
+        names.contains(&("c", "Identity", vec!["c/m:z:0"])),
+        "{names:?}"
+    );
+    assert_eq!(body.ret["x2"], "c:output:0");
+    assert_eq!(body.ret["i2"], "inc:z:0");
+}

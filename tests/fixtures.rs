@@ -199,6 +199,16 @@ fn tf2_nested_calls_freeze_as_verified_in_tf() {
 }
 
 #[test]
+fn tf2_loop_calls_freeze_as_verified_in_tf() {
+    // As tf2_nested_calls: TF numbers the converted functions by its counter.
+    assert_eq!(
+        fixture("tf2_loop_calls")["tf_frozen_runs"],
+        Value::Bool(true)
+    );
+    assert_matches_verified("tf2_loop_calls");
+}
+
+#[test]
 fn object_based_checkpoint_without_graph_is_explained() {
     let meta = fixture("tf2_checkpoint_only");
     let run = freeze(&flags("tf2_checkpoint_only", &meta));

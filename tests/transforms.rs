@@ -328,22 +328,34 @@ fn library_names(graph: &GraphDef) -> Vec<String> {
 
 #[test]
 fn inline_functions_leaves_no_calls_and_only_the_functions_still_called() {
-    for (name, kept) in [
+    let cases: [(&str, &[&str]); 3] = [
         (
             "tf2_saved_model",
-            ["while_body_frozen_3", "while_cond_frozen_2"],
+            &["while_body_frozen_3", "while_cond_frozen_2"],
         ),
         (
             "tf2_nested_calls",
-            ["cond_false_frozen_4", "cond_true_frozen_3"],
+            &["cond_false_frozen_4", "cond_true_frozen_3"],
         ),
-    ] {
+        (
+            "tf2_loop_calls",
+            &[
+                "cond_false_frozen_7",
+                "cond_true_frozen_5",
+                "while_body_frozen_3",
+                "while_cond_frozen_2",
+            ],
+        ),
+    ];
+    for (name, kept) in cases {
         let (graph, stderr) = frozen(name, variant_args(name, "inline_functions"));
+        let library = graph.library.as_ref().map(|l| l.function.as_slice());
+        let everywhere = || {
+            let bodies = library.unwrap_or_default().iter().flat_map(|f| &f.node_def);
+            graph.node.iter().chain(bodies)
+        };
         assert!(
-            graph
-                .node
-                .iter()
-                .all(|n| !n.op.ends_with("PartitionedCall")),
+            everywhere().all(|n| !n.op.ends_with("PartitionedCall")),
             "{name}: a call is left"
         );
         assert_eq!(library_names(&graph), kept, "{name}");
@@ -358,11 +370,28 @@ fn inline_functions_leaves_no_calls_and_only_the_functions_still_called() {
         );
         // The frozen weights reach the bodies' reads (former ReadVariableOps).
         assert!(
-            graph
-                .node
-                .iter()
-                .any(|n| n.op == "Identity" && n.name.ends_with("MatMul/ReadVariableOp")),
+            everywhere().any(|n| n.op == "Identity" && n.name.ends_with("ReadVariableOp")),
             "{name}"
+        );
+    }
+}
+
+#[test]
+fn inline_functions_inlines_the_calls_inside_loop_bodies_and_branches() {
+    let (_, stderr) = frozen(
+        "tf2_loop_calls",
+        variant_args("tf2_loop_calls", "inline_functions"),
+    );
+    for function in [
+        "while_body_frozen_3",
+        "cond_true_frozen_5",
+        "cond_false_frozen_7",
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "in function '{function}': inlined StatefulPartitionedCall"
+            )),
+            "{function}: {stderr}"
         );
     }
 }

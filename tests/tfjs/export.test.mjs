@@ -25,6 +25,7 @@ const NOT_IN_TFJS = {
   recut_whole: 'DynamicPartition',
   tf2_saved_model: 'StatefulPartitionedCall (unless --inline_functions)',
   tf2_nested_calls: 'StatefulPartitionedCall (unless --inline_functions)',
+  tf2_loop_calls: 'StatefulPartitionedCall (unless --inline_functions)',
 };
 
 /** Exports a fixture with more flags; returns the folder, or throws with stderr. */
@@ -65,6 +66,7 @@ const VARIANTS_IN_TFJS = new Set([
   'cut_inputs/cut_stack_shape',
   'tf2_saved_model/inline_functions',
   'tf2_nested_calls/inline_functions',
+  'tf2_loop_calls/inline_functions',
 ]);
 for (const { name, fixture } of cases) {
   for (const [variant, spec] of Object.entries(fixture.variants || {})) {

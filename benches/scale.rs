@@ -24,7 +24,9 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let keep = std::env::var_os("SCALE_DIR").map(std::path::PathBuf::from);
     let checkpoint = scale_graph::base_fixture().join("model.ckpt");
-    println!("| graph | nodes | .pb MiB | freeze s (cpu) | freeze MiB | inspect s (cpu) | inspect MiB |");
+    println!(
+        "| graph | nodes | .pb MiB | freeze s (cpu) | freeze MiB | inspect s (cpu) | inspect MiB |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for &nodes in &sizes {
         for shape in [Shape::Chain, Shape::FanIn] {
@@ -72,7 +74,9 @@ fn saved_models(dir: &std::path::Path) {
     for metas in [1000, 2000] {
         let model = dir.join(format!("saved_model_{metas}"));
         scale_graph::write_saved_model(&model, metas, 500);
-        let size = std::fs::metadata(model.join("saved_model.pb")).unwrap().len();
+        let size = std::fs::metadata(model.join("saved_model.pb"))
+            .unwrap()
+            .len();
         let run = measure(&[
             format!("--input_saved_model_dir={}", model.display()),
             "--output_node_names=probs".to_string(),
@@ -117,8 +121,12 @@ fn measure(args: &[String]) -> Run {
             .find_map(|l| l.trim().strip_prefix(name))
             .and_then(|v| v.trim().parse::<f64>().ok())
     };
-    let cpu = field("User time (seconds):").unwrap_or(0.0) + field("System time (seconds):").unwrap_or(0.0);
-    let mib = match (run.status.success(), field("Maximum resident set size (kbytes):")) {
+    let cpu = field("User time (seconds):").unwrap_or(0.0)
+        + field("System time (seconds):").unwrap_or(0.0);
+    let mib = match (
+        run.status.success(),
+        field("Maximum resident set size (kbytes):"),
+    ) {
         (true, Some(kib)) => format!("{}", kib as u64 / 1024),
         (false, Some(kib)) => format!("failed at {}", kib as u64 / 1024),
         _ => "?".into(),

@@ -373,7 +373,9 @@ fn diagnose_v2(index: &str, shards: u32, with_graph: bool, found: &mut Diagnosis
     let message = if shards == 1 {
         format!("{missing} is missing: the values of {index} are in it")
     } else if found.missing_count > found.missing.len() as u64 {
-        let more = found.missing_count.saturating_sub(found.missing.len() as u64);
+        let more = found
+            .missing_count
+            .saturating_sub(found.missing.len() as u64);
         let was = if given == 1 { "was" } else { "were" };
         format!("{index} lists {shards} data files and {given} {was} given: {missing} and {more} more are missing")
     } else {

@@ -90,7 +90,10 @@ fn a_saved_model_of_2000_meta_graphs_freezes_under_256_mib() {
     assert!(run.status.success(), "{stderr}");
     let frozen = std::fs::read(&out).unwrap();
     let golden = std::fs::read(scale_graph::base_fixture().join("tf_frozen.pb")).unwrap();
-    assert!(frozen == golden, "the serve graph froze as the fixture does");
+    assert!(
+        frozen == golden,
+        "the serve graph froze as the fixture does"
+    );
 }
 
 #[test]

@@ -114,7 +114,10 @@ pub fn write_saved_model(dir: &Path, metas: usize, nodes: usize) {
         .expect("saved_model.pb written");
     for (from, to) in [
         ("model.ckpt.index", "variables.index"),
-        ("model.ckpt.data-00000-of-00001", "variables.data-00000-of-00001"),
+        (
+            "model.ckpt.data-00000-of-00001",
+            "variables.data-00000-of-00001",
+        ),
     ] {
         std::fs::copy(base_fixture().join(from), variables.join(to)).expect("checkpoint copied");
     }

@@ -129,7 +129,10 @@ fn complete_files_have_no_problem() {
         ..Dropped::default()
     });
     assert_eq!(found, Diagnosis::default());
-    assert_eq!(found.to_json(), r#"{"problems":[],"missing":[],"missingCount":0}"#);
+    assert_eq!(
+        found.to_json(),
+        r#"{"problems":[],"missing":[],"missingCount":0}"#
+    );
     assert!(diagnose(&Dropped::default()).problems.is_empty());
 }
 

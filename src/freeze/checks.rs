@@ -163,7 +163,11 @@ pub(super) fn check_size(
 /// TF 2.21's import refuses the graph for them. Those the outputs do not need
 /// are dropped with the rest; those kept stay as written. Either way the
 /// report says so.
-pub(super) fn check_stale_output_shapes(full: &GraphDef, kept: &[usize], warnings: &mut Vec<String>) {
+pub(super) fn check_stale_output_shapes(
+    full: &GraphDef,
+    kept: &[usize],
+    warnings: &mut Vec<String>,
+) {
     let stale = |node: &&NodeDef| {
         let listed = match node
             .attr

@@ -23,7 +23,8 @@ computes the recorded outputs gets that graph's size and CRC-32 as "verified_out
 checks, so `cargo test` notices when the output changes.
 
 Run the opt-in transforms of our `freeze_graph` on every model (`--strip_debug_ops`, `--fold_batch_norms`, both,
-`--fix_legacy_shapes`, and `--input_shapes` set to the recorded feeds' shapes):
+`--fix_legacy_shapes`, `--fold_constants`, and `--input_shapes` set to the recorded feeds' shapes, alone and with
+`--fold_constants`):
 
     python scripts/record_realworld.py --transforms [--binary target/release/freeze_graph]
 
@@ -586,9 +587,11 @@ def transform_flags(rec, meta):
         "fold_batch_norms": ["--fold_batch_norms"],
         "strip_debug_ops + fold_batch_norms": ["--strip_debug_ops", "--fold_batch_norms"],
         "fix_legacy_shapes": ["--fix_legacy_shapes"],
+        "fold_constants": ["--fold_constants"],
     }
     if shapes:
         flags["input_shapes"] = [f"--input_shapes={shapes}"]
+        flags["input_shapes + fold_constants"] = [f"--input_shapes={shapes}", "--fold_constants"]
     named = {f"input_names + {name}" if cut else name: base + extra for name, extra in flags.items()}
     if cut:
         named["input_names"] = base

@@ -46,6 +46,8 @@ pub mod options;
 pub mod proto;
 #[doc(hidden)]
 pub mod wire;
+#[doc(hidden)]
+pub mod zip;
 
 pub mod detect;
 pub mod dtype;

@@ -61,6 +61,8 @@ pub struct OptionRow {
     pub help: &'static str,
     /// The page's control, if it has one.
     pub page: Option<PageControl>,
+    /// Only a TF.js export (`output_format=tfjs_graph_model`) takes it.
+    pub tfjs_only: bool,
 }
 
 const fn row(
@@ -80,12 +82,20 @@ const fn row(
         default,
         help,
         page: None,
+        tfjs_only: false,
     }
 }
 
 const fn on_page(row: OptionRow, id: &'static str, label: &'static str) -> OptionRow {
     OptionRow {
         page: Some(PageControl { id, label }),
+        ..row
+    }
+}
+
+const fn tfjs_only(row: OptionRow) -> OptionRow {
+    OptionRow {
+        tfjs_only: true,
         ..row
     }
 }
@@ -200,13 +210,38 @@ pub const OPTIONS: &[OptionRow] = &[
         "fold-batch-norms",
         "Fold batch norms",
     ),
+    on_page(
+        row("fold_constants", false, Bool, "", "false", "evaluate shape, slice, cast and small integer arithmetic nodes whose inputs are all constant"),
+        "fold-constants",
+        "Fold constants",
+    ),
     row("report", false, Path, "PATH", "", "after freezing, write a JSON report of what was done"),
-    row("output_format", false, Text, "FORMAT", "frozen_pb", "frozen_pb (a GraphDef at --output_graph) or tfjs_graph_model (a TF.js model in --output_dir)"),
-    row("output_dir", false, Path, "DIR", "", "with --output_format=tfjs_graph_model: a new or empty folder for model.json and the weight files"),
-    row("quantize_float16", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as float16 (bare: all; =PATTERNS: the weights whose names match)"),
-    row("quantize_uint8", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as affine uint8 (bare: all; =PATTERNS: those matching)"),
-    row("quantize_uint16", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as affine uint16 (bare: all; =PATTERNS: those matching)"),
-    row("weight_shard_size_bytes", false, Text, "N", "4194304", "TF.js: the size of each weight file"),
+    on_page(
+        row("output_format", false, Text, "FORMAT", "frozen_pb", "frozen_pb (a GraphDef at --output_graph) or tfjs_graph_model (a TF.js model in --output_dir)"),
+        "output-format",
+        "Output",
+    ),
+    tfjs_only(row("output_dir", false, Path, "DIR", "", "with --output_format=tfjs_graph_model: a new or empty folder for model.json and the weight files")),
+    tfjs_only(on_page(
+        row("quantize_float16", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as float16 (bare: all; =PATTERNS: the weights whose names match)"),
+        "quantize-float16",
+        "Quantize to float16",
+    )),
+    tfjs_only(on_page(
+        row("quantize_uint8", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as affine uint8 (bare: all; =PATTERNS: those matching)"),
+        "quantize-uint8",
+        "Quantize to uint8",
+    )),
+    tfjs_only(on_page(
+        row("quantize_uint16", false, Patterns, "[=PATTERNS]", "", "TF.js: store float32 weights as affine uint16 (bare: all; =PATTERNS: those matching)"),
+        "quantize-uint16",
+        "Quantize to uint16",
+    )),
+    tfjs_only(on_page(
+        row("weight_shard_size_bytes", false, Text, "N", "4194304", "TF.js: the size of each weight file"),
+        "weight-shard-size",
+        "Weight file size in bytes",
+    )),
 ];
 
 /// The row of `name`, a flag or one of its aliases.
@@ -320,6 +355,9 @@ impl OptionValues {
             .map_err(|err| named("placeholder_to_const", err))?;
         let input_shapes =
             parse_shapes(self.text("input_shapes")).map_err(|err| named("input_shapes", err))?;
+        // tensorflowjs_converter strips debug ops (TF.js has no kernels for
+        // them), and a legacy `shape {}` would load there as a scalar.
+        let tfjs = self.text("output_format") == "tfjs_graph_model";
         Ok(Options {
             output_node_names: self.list("output_node_names"),
             clear_devices: self.bool("clear_devices"),
@@ -337,9 +375,10 @@ impl OptionValues {
             initialize_missing: self.bool("initialize_missing"),
             input_names: self.list("input_names"),
             input_shapes,
-            fix_legacy_shapes: self.bool("fix_legacy_shapes"),
-            strip_debug_ops: self.bool("strip_debug_ops"),
+            fix_legacy_shapes: self.bool("fix_legacy_shapes") || tfjs,
+            strip_debug_ops: self.bool("strip_debug_ops") || tfjs,
             fold_batch_norms: self.bool("fold_batch_norms"),
+            fold_constants: self.bool("fold_constants"),
         })
     }
 }
@@ -415,6 +454,9 @@ pub struct Options {
     pub strip_debug_ops: bool,
     /// Fold inference batch norms into the weights of the op before them.
     pub fold_batch_norms: bool,
+    /// Replace shape, slice, cast and small integer arithmetic nodes whose
+    /// inputs are all constant by the Const of their value.
+    pub fold_constants: bool,
 }
 
 impl Options {
@@ -452,6 +494,7 @@ impl Default for Options {
             fix_legacy_shapes: false,
             strip_debug_ops: false,
             fold_batch_norms: false,
+            fold_constants: false,
         }
     }
 }

@@ -63,6 +63,8 @@ struct FreezeReport<'a> {
     nodes_kept: usize,
     nodes_removed: usize,
     output_bytes: u64,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    output_files: &'a [OutputFile],
     changes: &'a [String],
     warnings: &'a [String],
     command: &'a str,
@@ -80,6 +82,15 @@ pub struct FrozenVariable {
     /// Its shape.
     pub shape: Vec<i64>,
     /// The size of its value in the checkpoint.
+    pub bytes: u64,
+}
+
+/// One file written, for an output of several files (a TF.js model).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OutputFile {
+    /// Its name in the output folder.
+    pub name: String,
+    /// Its size.
     pub bytes: u64,
 }
 
@@ -111,6 +122,8 @@ pub struct Summary {
     pub nodes_removed: usize,
     /// Size of the frozen GraphDef in bytes.
     pub output_bytes: u64,
+    /// The files of an output of several files, in order (else empty).
+    pub output_files: Vec<OutputFile>,
 }
 
 /// The frozen graph, ready to be written.
@@ -146,6 +159,7 @@ impl Plan {
             nodes_kept: s.nodes_kept,
             nodes_removed: s.nodes_removed,
             output_bytes: s.output_bytes,
+            output_files: &s.output_files,
             changes: &s.changes,
             warnings: &self.warnings,
             command,

@@ -191,6 +191,15 @@ fn prepare_loaded(
         prepared.read_values(&folded);
         prepared.rewrite_filled(cleanup::fold_batch_norms);
     }
+    if options.fold_constants {
+        prepared.read_values(&cleanup::fold_reads(prepared.graph()));
+        // Shapes set afresh may open a dimension the recorded shapes know.
+        prepared.rewrite_filled(if options.input_shapes.is_empty() {
+            cleanup::fold_constants
+        } else {
+            cleanup::fold_constants_placeholder_shapes
+        });
+    }
     prepared.warn_ref_inputs(loaded.stripped_op_list());
     prepared.set_tf_version(
         loaded
@@ -617,5 +626,65 @@ mod tests {
             random.contains("noise: ") && random.contains("random (RandomUniform)"),
             "{random}"
         );
+    }
+
+    #[test]
+    fn fold_constants_trusts_recorded_shapes_only_when_no_input_shape_is_set() {
+        let table = v1_file(
+            &[one("w", DataType::DtFloat, &[2], floats(&[1., 2.]))],
+            current(),
+        );
+        // TF recorded [1, 2] for 'relu' when x was [1, 2]; `input_shapes` may
+        // open that batch again.
+        let recorded = attr_value::Value::List(Box::new(attr_value::ListValue {
+            shape: vec![shape(&[1, 2])],
+            ..Default::default()
+        }));
+        let x = with_attr(
+            node("x", "Placeholder", &[]),
+            "dtype",
+            attr_value::Value::Type(DataType::DtFloat as i32),
+        );
+        let g = graph(vec![
+            with_attr(
+                x,
+                "shape",
+                attr_value::Value::Shape(Box::new(shape(&[1, 2]))),
+            ),
+            variable("w", &[2]),
+            with_attr(node("relu", "Relu", &["x"]), "_output_shapes", recorded),
+            node("size", "Size", &["relu"]),
+            node("out", "Mul", &["relu", "w"]),
+        ]);
+        let bytes = g.encode_to_vec();
+        let freeze = |input_shapes: Vec<(String, Vec<i64>)>| {
+            let mut options = Options::outputs(["out,size"]);
+            options.fold_constants = true;
+            options.input_shapes = input_shapes;
+            let request = FreezeRequest {
+                graph: Some(InputFile::new("graph.pb", &bytes)),
+                meta_graph: None,
+                saver: None,
+                saved_model: None,
+                saved_model_tags: Vec::new(),
+                checkpoint: CheckpointFiles {
+                    prefix: "model.ckpt",
+                    index: InputFile::new("model.ckpt", &table),
+                    more_tables: Vec::new(),
+                    shard_sizes: Vec::new(),
+                },
+                input_binary: None,
+                options,
+            };
+            let plan = prepare(&request)
+                .and_then(|p| p.finish(&[]))
+                .expect("freezes");
+            let bytes = plan.to_bytes(|_, _, _| Ok(Vec::new())).expect("bytes");
+            let frozen = GraphDef::decode(bytes.as_slice()).expect("a GraphDef");
+            let size = frozen.node.iter().find(|n| n.name == "size").expect("size");
+            size.op.clone()
+        };
+        assert_eq!(freeze(Vec::new()), "Const");
+        assert_eq!(freeze(vec![("x".into(), vec![-1, 2])]), "Size");
     }
 }

@@ -11,7 +11,8 @@ use crate::detect;
 use crate::dropped::{self, Dropped, DroppedFiles};
 use crate::layout::{self, V1Sniff};
 use crate::options::{self, OptionRow, OptionValues};
-use crate::{Error, ErrorKind, Segment};
+use crate::plan::OutputFile;
+use crate::{tfjs, zip, Error, ErrorKind, Prepared, Segment};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -171,6 +172,62 @@ pub async fn freeze(
     let size = |f: &Option<File>| f.as_ref().map(|f| f.size() as u64);
     files.shard_sizes = shards.iter().map(size).collect();
     let prepared = crate::prepare(&files.request(label)?)?;
+    let loaded = read_ranges(&prepared, &shards).await?;
+    let plan = prepared.finish(&loaded)?;
+    let segments: Result<Array, _> = plan.segments.iter().map(segment).collect();
+    Ok(Array::of2(
+        &segments?.into(),
+        &page(&plan.report_json(&command)).into(),
+    ))
+}
+
+/// Exports a TF.js graph model (the options' `quantize_*` and
+/// `weight_shard_size_bytes` as the CLI takes them), from the same arguments
+/// as [`freeze`]. Returns `[modelJson, files, segments, reportJson]`:
+/// `files` the weight files `[{name, bytes}]` in order, `segments` their
+/// contents one after the other, as [`freeze`]'s.
+#[wasm_bindgen(js_name = exportTfjs)]
+pub async fn export_tfjs(
+    graph: File,
+    tables: Vec<File>,
+    prefix: String,
+    shards: Vec<JsValue>,
+    options: Vec<String>,
+    command: String,
+) -> Result<Array, JsValue> {
+    let shards: Vec<Option<File>> = shards.into_iter().map(|f| f.dyn_into().ok()).collect();
+    let mut files = dropped(graph, &tables, prefix, &options).await?;
+    let size = |f: &Option<File>| f.as_ref().map(|f| f.size() as u64);
+    files.shard_sizes = shards.iter().map(size).collect();
+    let export_options = tfjs::ExportOptions::from_values(&files.options)?;
+    let mut prepared = crate::prepare(&files.request(label)?)?;
+    tfjs::prepare_export(&mut prepared, &export_options)?;
+    let loaded = read_ranges(&prepared, &shards).await?;
+    let export = tfjs::export(prepared, &loaded, &export_options)?;
+    let segments: Result<Array, _> = export.weights.iter().map(segment).collect();
+    let weight_files: Vec<OutputFile> = export
+        .files
+        .iter()
+        .map(|(name, bytes)| OutputFile {
+            name: name.clone(),
+            bytes: *bytes,
+        })
+        .collect();
+    let result = Array::new();
+    result.push(&Uint8Array::from(export.model_json.as_slice()).into());
+    result.push(&parse_json(
+        &serde_json::to_string(&weight_files).unwrap_or_default(),
+    )?);
+    result.push(&segments?.into());
+    result.push(&page(&export.plan.report_json(&command)).into());
+    Ok(result)
+}
+
+/// The few ranges of the `.data` files that the core reads itself.
+async fn read_ranges(
+    prepared: &Prepared,
+    shards: &[Option<File>],
+) -> Result<Vec<Vec<u8>>, JsValue> {
     let mut loaded = Vec::with_capacity(prepared.reads().len());
     for range in prepared.reads() {
         let shard = range.shard as usize;
@@ -180,12 +237,51 @@ pub async fn freeze(
         let end = range.offset.saturating_add(range.len);
         loaded.push(read(&Blob::from(file.clone()).slice(range.offset, end), name).await?);
     }
-    let plan = prepared.finish(&loaded)?;
-    let segments: Result<Array, _> = plan.segments.iter().map(segment).collect();
-    Ok(Array::of2(
-        &segments?.into(),
-        &page(&plan.report_json(&command)).into(),
-    ))
+    Ok(loaded)
+}
+
+/// A stored `.zip` of `entries` (`[{name, len, crc32}]`, in order): its
+/// parts, each header bytes (`Uint8Array`) or the number of the entry whose
+/// bytes go there.
+#[wasm_bindgen(js_name = storedZip)]
+pub fn stored_zip(entries: JsValue) -> Result<Array, JsValue> {
+    #[derive(serde::Deserialize)]
+    struct Given {
+        name: String,
+        len: u64,
+        crc32: u32,
+    }
+    let text = String::from(
+        JSON::stringify(&entries)
+            .map_err(|_| js_error(ErrorKind::Usage, "zip: the entries are not JSON"))?,
+    );
+    let given: Vec<Given> = serde_json::from_str(&text).map_err(|err| {
+        js_error(
+            ErrorKind::Usage,
+            &format!("zip: the entries are not [{{name, len, crc32}}] ({err})"),
+        )
+    })?;
+    let entries: Vec<zip::Entry> = given
+        .into_iter()
+        .map(|g| zip::Entry {
+            name: g.name,
+            len: g.len,
+            crc32: g.crc32,
+        })
+        .collect();
+    Ok(zip::stored(&entries)?
+        .into_iter()
+        .map(|part| match part {
+            zip::Part::Bytes(bytes) => JsValue::from(Uint8Array::from(bytes.as_slice())),
+            zip::Part::File(n) => JsValue::from(n as u32),
+        })
+        .collect())
+}
+
+/// Continues a file's CRC-32 over `data` (start from 0), for [`stored_zip`].
+#[wasm_bindgen(js_name = crc32Update)]
+pub fn crc32_update(crc: u32, data: &[u8]) -> u32 {
+    zip::crc32_update(crc, data)
 }
 
 fn segment(segment: &Segment) -> Result<JsValue, JsValue> {

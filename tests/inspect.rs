@@ -129,7 +129,13 @@ fn report(name: &str) -> Report {
 
 #[test]
 fn real_outputs_are_ranked_first() {
-    for name in fixture_names() {
+    // The --fold_constants fixtures are not models: fold_ops's 93 outputs are
+    // constant computations of every op the fold evaluates, and fold_shapes's
+    // second output is an int32 computed from Shape(x) alone, to be folded.
+    let models = fixture_names()
+        .into_iter()
+        .filter(|n| n != "fold_ops" && n != "fold_shapes");
+    for name in models {
         let wanted: BTreeSet<String> = outputs_of(&name).into_iter().collect();
         let report = report(&name);
         let names = report.suggested_names();

@@ -309,3 +309,26 @@ fn float32_weights_are_ranges_of_the_data_file() {
         .unwrap_err();
     assert!(err.to_string().contains("checksum mismatch"), "{err}");
 }
+
+#[test]
+fn the_same_files_export_to_the_same_model_json() {
+    // Map fields (a node's attrs) are written in key order: a hash map's order
+    // changes from run to run, and a model must not.
+    let tmp = tempfile::tempdir().unwrap();
+    let written: Vec<Vec<u8>> = (0..3)
+        .map(|n| {
+            let dir = tmp.path().join(format!("m{n}"));
+            let (code, stderr) = export("cnn_meta", &dir, &[]);
+            assert_eq!(code, 0, "{stderr}");
+            std::fs::read(dir.join("model.json")).unwrap()
+        })
+        .collect();
+    assert!(written.iter().all(|bytes| *bytes == written[0]));
+    let json: Value = serde_json::from_slice(&written[0]).unwrap();
+    for node in json["modelTopology"]["node"].as_array().unwrap() {
+        let keys: Vec<&String> = node["attr"].as_object().unwrap().keys().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "{}", node["name"]);
+    }
+}

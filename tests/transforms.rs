@@ -59,6 +59,8 @@ fn the_new_fixtures_freeze_as_tf_does_without_the_flags() {
         "debug_ops",
         "cut_inputs",
         "legacy_shapes",
+        "fold_shapes",
+        "fold_ops",
     ] {
         let run = freeze(&flags(name, &fixture(name), None));
         assert_eq!(run.status, 0, "{name}: {}", run.stderr);

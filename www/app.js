@@ -224,8 +224,8 @@ async function freeze(event) {
   };
   try {
     const model = await run('modelName', { paths: state.modelPaths(store) });
-    const { request, names: made } = state.freezeRequest(store, values, OPTIONS, model);
-    const result = await run('freeze', { request });
+    const { request, names: made, task } = state.freezeRequest(store, values, OPTIONS, model);
+    const result = await run(task, { request }, progress);
     // The checksums are shared out over several workers (checksums.js).
     if (values.verify_checksums) await verify(result.checks, request.shards, pool(), progress);
     if (state.isCurrentRefresh(store, mine)) state.keepOutcome(store, result, made);
@@ -239,12 +239,47 @@ async function freeze(event) {
     draw();
   }
   // The outcome is right under the button: the focus goes there.
-  if (store.outcome) ui.download.focus();
+  if (store.outcome) (store.outcome.model ? ui.download : ui.saveFolder).focus();
   else if (store.failure) ui.outcome.focus();
 }
 
 /** Stops the freeze under way; the freeze's end says so under the button. */
 const cancelFreeze = () => cancel();
+
+/**
+ * Writes the TF.js model's files into a folder the user picks (where the
+ * browser has `showDirectoryPicker`). As on the command line, only a new or
+ * empty folder: nothing of the user's is overwritten, and what a failed save
+ * wrote is removed.
+ */
+async function saveToFolder() {
+  const { files } = store.outcome?.tfjs ?? {};
+  if (!files) return;
+  let dir;
+  try {
+    dir = await window.showDirectoryPicker({ id: 'tf-freeze-model', mode: 'readwrite' });
+  } catch (err) {
+    if (err.name !== 'AbortError') state.failSave(store, `The folder could not be opened (${err.message}).`);
+    return draw();
+  }
+  if (!(await dir.keys().next()).done) {
+    state.failSave(store, `The folder “${dir.name}” is not empty: press “Save to a folder…” again and choose a new or empty one.`);
+    return draw();
+  }
+  const written = [];
+  try {
+    for (const { name, blob } of files) {
+      const handle = await dir.getFileHandle(name, { create: true });
+      written.push(name);
+      await blob.stream().pipeTo(await handle.createWritable());
+    }
+    state.savedToFolder(store, dir.name, files.length - 1);
+  } catch (err) {
+    await Promise.allSettled(written.map((name) => dir.removeEntry(name)));
+    state.failSave(store, `The model could not be written to “${dir.name}” (${err.message}); nothing was left there.`);
+  }
+  draw();
+}
 
 // ---- Choosing a folder ------------------------------------------------------------
 
@@ -323,6 +358,8 @@ function wire() {
   document.querySelector('#sample').addEventListener('click', loadSample);
   ui.clear.addEventListener('click', startOver);
   ui.form.addEventListener('submit', freeze);
+  ui.saveFolder.addEventListener('click', saveToFolder);
+  ui.outputFormat.addEventListener('change', draw);
   ui.graphChoice.addEventListener('change', () => {
     state.chooseGraph(store, ui.graphChoice.value);
     choose();

@@ -173,10 +173,11 @@ function groupBy(problems) {
 /** What a freeze did (the core's `--report`), one sentence. */
 export function summaryText(report) {
   const removed = report.nodes_removed ? ` (${report.nodes_removed} left out)` : '';
-  return (
-    `${report.variables_frozen.length} variables frozen, ${report.nodes_kept} nodes kept${removed}, ` +
-    `${formatBytes(report.output_bytes)}.`
-  );
+  const files = report.output_files ?? [];
+  const size = files.length
+    ? `${files.length} files of ${formatBytes(files.reduce((sum, f) => sum + f.bytes, 0))}`
+    : formatBytes(report.output_bytes);
+  return `${report.variables_frozen.length} variables frozen, ${report.nodes_kept} nodes kept${removed}, ${size}.`;
 }
 
 /** The variables frozen, with the checkpoint key when it is not the name. */

@@ -366,8 +366,9 @@ export function failFreeze(store, text, fault) {
 
 export function freezeProgress(store, progress) {
   store.progress = progress;
-  const { done, total } = progress;
-  notify(store, `Checking the weights' checksums: ${formatBytes(done)} of ${formatBytes(total)}.`);
+  const { done, total, packing } = progress;
+  const what = packing ? 'Packing the TF.js model' : "Checking the weights' checksums";
+  notify(store, `${what}: ${formatBytes(done)} of ${formatBytes(total)}.`);
 }
 
 /** A freeze ended: its outcome stays unless the files changed meanwhile (`run` was the newest refresh). */
@@ -378,16 +379,21 @@ export function endFreeze(store, run) {
 }
 
 /** What a freeze made: its download links replace the last ones. */
-export function keepOutcome(store, { blob, report, reportJson }, { output, reportName, commands: made }) {
+export function keepOutcome(store, { blob, zipRefused, report, reportJson, files }, { output, reportName, commands: made, folder }) {
   const name = output;
   store.downloads.forEach((url) => URL.revokeObjectURL(url));
   const link = (data, file) => ({ url: URL.createObjectURL(data), name: file });
-  const model = link(blob, name);
+  const model = blob ? link(blob, name) : null;
   const json = link(new Blob([reportJson], { type: 'application/json' }), reportName);
-  store.downloads = [model.url, json.url];
-  store.outcome = { name, report, model, json, commands: made };
+  store.downloads = [model?.url, json.url].filter(Boolean);
+  // A TF.js model's files, for "Save to a folder".
+  const tfjs = files ? { files, folder } : null;
+  store.outcome = { name, report, model, json, commands: made, tfjs };
   const notes = report.warnings.length ? ' Read the notes below it.' : '';
-  notify(store, `Done: ${name} is ready to download.${notes}`);
+  if (zipRefused) {
+    const where = self.showDirectoryPicker ? 'press “Save to a folder…”' : 'use the command line, or a browser that can save to a folder';
+    notify(store, `Done, but ${zipRefused.replace(/^[A-Z]/, (c) => c.toLowerCase())}: ${where}.`, 'error', 'limit');
+  } else notify(store, `Done: ${name} is ready to download.${notes}`);
 }
 
 // ---- Questions ----------------------------------------------------------------
@@ -551,15 +557,39 @@ function fileFlags(store, ckpt, output, reportName) {
 export function freezeRequest(store, values, options, model) {
   const ckpt = checkpoint(store);
   const { numShards } = checkpointReport(store, ckpt).ok;
-  const output = `${model}_frozen.pb`;
+  const tfjs = values.output_format === 'tfjs_graph_model';
+  const folder = `${model}_tfjs`;
+  const output = tfjs ? `${folder}.zip` : `${model}_frozen.pb`;
   const reportName = `${model}_report.json`;
-  const made = commands(options, { ...values, ...fileFlags(store, ckpt, output, reportName) });
+  const chosen = Object.fromEntries(
+    options
+      .filter((row) => row.flag in values)
+      // The TF.js model's own options mean nothing to a frozen .pb, and an
+      // empty list of weights to quantize is no quantization (bare would be all).
+      .filter((row) => tfjs || !row.tfjsOnly)
+      .filter((row) => row.kind !== 'patterns' || values[row.flag] !== '')
+      .map((row) => [row.flag, values[row.flag]]),
+  );
+  const where = fileFlags(store, ckpt, output, reportName);
+  if (tfjs) Object.assign(where, { output_graph: undefined, output_dir: folder });
+  const made = commands(options, { ...chosen, ...where });
   const request = {
     ...inspectRequest(store, store.graph, ckpt),
     // Only the files given: an index may claim two billion shards.
     shards: Array.from(ckpt.shards.slice(0, numShards), (file) => file ?? null),
-    options: optionItems(values),
+    options: optionItems(chosen),
     command: made.ours,
+    folder,
   };
-  return { request, names: { output, reportName, commands: made } };
+  return { request, names: { output, reportName, commands: made, folder }, task: tfjs ? 'exportTfjs' : 'freeze' };
+}
+
+/** The TF.js model was written to the folder `name` the user chose. */
+export function savedToFolder(store, name, count) {
+  notify(store, `Saved model.json and ${count} weight file${count === 1 ? '' : 's'} to the folder “${name}”.`);
+}
+
+/** Saving to a folder did not happen, for `text`. */
+export function failSave(store, text) {
+  notify(store, text, 'error', 'input');
 }

@@ -9,7 +9,7 @@ import {
   setAside,
   tagSetsOf,
 } from './state.js';
-import { pathOf } from './files.js';
+import { formatBytes, pathOf } from './files.js';
 import {
   frozenRows,
   inputsText,
@@ -18,6 +18,7 @@ import {
   names,
   problemGroups,
   problemItems,
+  rows,
   sentence,
   suggestionItems,
   summaryText,
@@ -80,6 +81,10 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     warnings: $('#warnings'),
     clear: $('#clear'),
     choose: $('#choose'),
+    outputFormat: $('#output-format'),
+    tfjsOptions: $('#tfjs-options'),
+    saveFolder: $('#save-folder'),
+    saveFolderHelp: $('#save-folder-help'),
   };
   // The outcome the result section shows, so it is filled once per freeze.
   let drawnOutcome = null;
@@ -195,6 +200,7 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     const stop = diagnosed && blocker(diagnosed, reportProblems(store), neededCount(store), controlValues(controlRows), choices(store));
     ui.freeze.disabled = store.freezing || !diagnosed || Boolean(stop);
     ui.cancel.hidden = !store.freezing;
+    ui.tfjsOptions.hidden = ui.outputFormat.value !== 'tfjs_graph_model';
     ui.reason.replaceChildren(...(stop && !store.freezing ? [stop.text, ...controlLinks(stop.text, stop.control)] : []));
     renderOutcome(store);
     renderProgress(store);
@@ -258,7 +264,8 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     if (!outcome || outcome === drawnOutcome) return;
     drawnOutcome = outcome;
     const done = outcome.report;
-    offer(ui.download, outcome.model);
+    ui.download.hidden = !outcome.model;
+    if (outcome.model) offer(ui.download, outcome.model);
     offer(ui.downloadReport, outcome.json);
     ui.summary.textContent = summaryText(done);
     $('#result-inputs').textContent = done.inputs.join(', ') || 'none';
@@ -270,6 +277,13 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     $('#changes-box').hidden = done.changes.length === 0;
     ui.warnings.replaceChildren(...done.warnings.map((text) => hinted(sentence(text))));
     ui.commands.replaceChildren(...commandBlocks(outcome.commands));
+    const files = done.output_files ?? [];
+    $('#output-files tbody').replaceChildren(...rows(files, (f) => [f.name, formatBytes(f.bytes)], ['', 'num'], 2));
+    $('#files-box').hidden = files.length === 0;
+    // Only where the browser can write into a folder the user picks.
+    const canSave = Boolean(outcome.tfjs && window.showDirectoryPicker);
+    ui.saveFolder.hidden = !canSave;
+    ui.saveFolderHelp.hidden = !canSave;
   }
 
   /** The same freeze on the command line: TF's when it can, and ours, each with a Copy button. */
@@ -327,7 +341,8 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
       $(`label[for="${row.page.id}"]`).textContent = row.page.label;
       const control = document.getElementById(row.page.id);
       if (row.kind === 'bool') control.checked = row.default === 'true';
-      else if (control.tagName === 'SELECT') control.replaceChildren(new Option(row.default, row.default));
+      // A select the page fills itself (the tag sets) starts with the default alone.
+      else if (control.tagName === 'SELECT' && !control.options.length) control.replaceChildren(new Option(row.default, row.default));
       else control.value = row.default;
     }
   }

@@ -5,8 +5,10 @@ import init, {
   checkOutputs,
   crc32cCombine,
   crc32cUpdate,
+  crc32Update,
   detectFiles,
   diagnose,
+  exportTfjs,
   freeze,
   graphNodes,
   inspect,
@@ -15,9 +17,13 @@ import init, {
   modelName,
   nodeNeighbourhood,
   savedModelTagSets,
+  storedZip,
 } from './pkg/tf_freeze.js';
 
 const ready = init();
+
+// Bytes read between two progress reports while a TF.js model is packed.
+const PROGRESS_STEP = 4 * 1024 * 1024;
 
 self.onmessage = async ({ data }) => {
   const { id, task } = data;
@@ -85,6 +91,57 @@ const TASKS = {
     const parts = segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s)));
     return {
       blob: new Blob(parts, { type: 'application/octet-stream' }),
+      report: JSON.parse(reportJson),
+      reportJson,
+      checks: segments.filter((s) => !(s instanceof Uint8Array)),
+    };
+  },
+
+  /**
+   * A TF.js graph model: its files (`{name, blob}`: model.json, then the
+   * weight files, cut from slices of the user's files), one stored `.zip` of
+   * them under the folder `request.folder`, the report, and the shard segments
+   * whose checksums are still to check. Reading the weights for the zip's
+   * CRC-32 is reported as `{done, total, packing: true}`.
+   */
+  async exportTfjs({ request }, progress) {
+    const { graph, tables, prefix, shards, options, command, folder } = request;
+    const [modelJson, weightFiles, segments, reportJson] = await exportTfjs(graph, tables, prefix, shards, options, command);
+    const weights = new Blob(segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s))));
+    const files = [{ name: 'model.json', blob: new Blob([modelJson], { type: 'application/json' }) }];
+    let at = 0;
+    for (const { name, bytes } of weightFiles) {
+      files.push({ name, blob: weights.slice(at, at + bytes, 'application/octet-stream') });
+      at += bytes;
+    }
+    const entries = [];
+    const total = files.reduce((sum, f) => sum + f.blob.size, 0);
+    let [done, told] = [0, 0];
+    for (const { name, blob } of files) {
+      const reader = blob.stream().getReader();
+      let crc = 0;
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        crc = crc32Update(crc, read.value);
+        done += read.value.length;
+        if (done - told >= PROGRESS_STEP) {
+          progress({ done, total, packing: true });
+          told = done;
+        }
+      }
+      entries.push({ name: `${folder}/${name}`, len: blob.size, crc32: crc >>> 0 });
+    }
+    // Over 4 GiB a .zip needs ZIP64: the files can still be saved to a folder.
+    let [blob, zipRefused] = [null, null];
+    try {
+      const parts = storedZip(entries).map((part) => (typeof part === 'number' ? files[part].blob : part));
+      blob = new Blob(parts, { type: 'application/zip' });
+    } catch (err) {
+      zipRefused = err.message;
+    }
+    return {
+      blob,
+      zipRefused,
+      files,
       report: JSON.parse(reportJson),
       reportJson,
       checks: segments.filter((s) => !(s instanceof Uint8Array)),

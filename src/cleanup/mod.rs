@@ -8,10 +8,11 @@
 mod batch_norm;
 mod cut;
 mod debug_ops;
+mod fold;
 mod input_queue;
 mod placeholders;
 mod ref_ops;
-mod shapes;
+pub(crate) mod shapes;
 mod training;
 
 use crate::proto::{attr_value, AttrValue};
@@ -20,6 +21,7 @@ pub use crate::options::parse_assignments;
 pub use batch_norm::{fold_batch_norms, folded_consts};
 pub use cut::cut_inputs;
 pub use debug_ops::strip_debug_ops;
+pub use fold::{fold_constants, fold_constants_placeholder_shapes, fold_reads};
 pub use input_queue::cut_input_queue;
 pub use placeholders::placeholder_to_const;
 pub use ref_ops::fix_ref_ops;

@@ -258,6 +258,7 @@ impl Prepared {
                 nodes_kept: self.graph.node.len(),
                 nodes_removed: self.input_nodes.saturating_sub(self.graph.node.len()),
                 output_bytes,
+                output_files: Vec::new(),
             },
             data_files: self.data_files,
             warnings: self.warnings,

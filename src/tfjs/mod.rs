@@ -16,6 +16,7 @@ use std::io::{Read, Seek, Write};
 
 use crate::error::{Error, Result};
 use crate::freeze::Prepared;
+use crate::options::{split_list, OptionValues};
 use crate::plan::{self, ContentRef, Plan, Segment};
 use crate::proto::{attr_value, DataType, GraphDef, NodeDef, TensorProto};
 
@@ -31,6 +32,9 @@ pub use quantize::{Quantization, Selection};
 /// file every major browser caches (write_weights.py).
 pub const DEFAULT_SHARD_SIZE: u64 = 4 * 1024 * 1024;
 
+/// The model's file, beside the weight files.
+pub const MODEL_JSON: &str = "model.json";
+
 /// How to export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportOptions {
@@ -38,6 +42,39 @@ pub struct ExportOptions {
     pub quantize: Vec<(Quantization, Selection)>,
     /// The size of each weight file but the last.
     pub shard_size: u64,
+}
+
+impl ExportOptions {
+    /// The export that the option values ask for: `quantize_float16`,
+    /// `quantize_uint8`, `quantize_uint16` (given bare: every float32 weight;
+    /// with patterns: the weights whose names match) and
+    /// `weight_shard_size_bytes`.
+    pub fn from_values(values: &OptionValues) -> Result<ExportOptions> {
+        let text = values.text("weight_shard_size_bytes");
+        let shard_size = text.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            Error::Usage(format!(
+                "`weight_shard_size_bytes` takes a number of bytes greater than 0, not '{text}'"
+            ))
+        })?;
+        let mut quantize = Vec::new();
+        for (flag, quantization) in [
+            ("quantize_float16", Quantization::Float16),
+            ("quantize_uint8", Quantization::Uint8),
+            ("quantize_uint16", Quantization::Uint16),
+        ] {
+            match values.given(flag) {
+                Some("") => quantize.push((quantization, Selection::All)),
+                Some(patterns) => {
+                    quantize.push((quantization, Selection::Patterns(split_list(patterns))))
+                }
+                None => {}
+            }
+        }
+        Ok(ExportOptions {
+            quantize,
+            shard_size,
+        })
+    }
 }
 
 impl Default for ExportOptions {
@@ -154,6 +191,10 @@ pub fn export(
     })?;
     let mut plan = prepared.into_plan(Vec::new(), total);
     plan.warnings.extend(warnings);
+    plan.summary.output_files = std::iter::once((MODEL_JSON.to_owned(), model_json.len() as u64))
+        .chain(files.iter().cloned())
+        .map(|(name, bytes)| plan::OutputFile { name, bytes })
+        .collect();
     Ok(ExportPlan {
         model_json,
         weights,
@@ -307,4 +348,44 @@ fn clear_values(tensor: &mut TensorProto) {
         version_number: tensor.version_number,
         ..Default::default()
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::OPTIONS;
+
+    #[test]
+    fn every_tfjs_page_control_reaches_the_export_options() {
+        let base = ExportOptions::from_values(&OptionValues::default()).unwrap();
+        assert_eq!(base, ExportOptions::default());
+        for row in OPTIONS.iter().filter(|r| r.tfjs_only && r.page.is_some()) {
+            let mut values = OptionValues::default();
+            let value = if row.flag == "weight_shard_size_bytes" {
+                "1000"
+            } else {
+                "conv*"
+            };
+            values.set(row.flag, value).unwrap();
+            let options = ExportOptions::from_values(&values).unwrap();
+            assert_ne!(options, base, "{} changes nothing", row.flag);
+        }
+    }
+
+    #[test]
+    fn a_bare_quantization_is_every_weight_and_a_bad_shard_size_names_its_option() {
+        let mut values = OptionValues::default();
+        values.set("quantize_uint8", "").unwrap();
+        let options = ExportOptions::from_values(&values).unwrap();
+        assert_eq!(
+            options.quantize,
+            vec![(Quantization::Uint8, Selection::All)]
+        );
+        values.set("weight_shard_size_bytes", "0").unwrap();
+        let err = ExportOptions::from_values(&values).unwrap_err();
+        assert!(
+            err.to_string().contains("`weight_shard_size_bytes`"),
+            "{err}"
+        );
+    }
 }

@@ -41,8 +41,8 @@ struct ModelJson<'a> {
     format: &'static str,
     generated_by: &'a str,
     converted_by: String,
-    signature: DynamicMessage,
-    model_topology: DynamicMessage,
+    signature: serde_json::Value,
+    model_topology: serde_json::Value,
     weights_manifest: [Group<'a>; 1],
 }
 
@@ -72,14 +72,41 @@ pub fn write(model: Model<'_>) -> Result<Vec<u8>> {
         .map_err(|e| Error::unsupported(format!("model.json cannot be written: {e}")))
 }
 
-/// The message as prost-reflect sees it, for its JSON mapping.
-fn dynamic(message: &impl Message, name: &str) -> Result<DynamicMessage> {
+/// The message in protobuf's JSON mapping, every object's keys sorted:
+/// prost-reflect keeps map fields (a node's `attr`) in a hash map, whose
+/// order changes from run to run, and the same graph must give the same file.
+///
+/// It goes through JSON text rather than `serde_json::to_value`: that widens
+/// a float field to f64 and writes an epsilon of 0.001 as
+/// 0.0010000000474974513, where the text (like python's `MessageToDict`)
+/// holds the shortest decimal of the float32, which re-reads as itself.
+fn dynamic(message: &impl Message, name: &str) -> Result<serde_json::Value> {
     let pool = crate::graph::descriptor_pool()?;
     let descriptor = pool
         .get_message_by_name(name)
         .ok_or_else(|| Error::unsupported(format!("the built-in descriptors lack {name}")))?;
-    DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
-        .map_err(|e| Error::unsupported(format!("{name} does not re-read: {e}")))
+    let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+        .map_err(|e| Error::unsupported(format!("{name} does not re-read: {e}")))?;
+    let no_json =
+        |e: serde_json::Error| Error::unsupported(format!("{name} has no JSON form: {e}"));
+    let text = serde_json::to_string(&dynamic).map_err(no_json)?;
+    let value = serde_json::from_str(&text).map_err(no_json)?;
+    Ok(sorted(value))
+}
+
+/// `value` with the keys of every object in order, whichever map type
+/// `serde_json` was built with.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// The signature `_build_signature_def` makes for a frozen graph, keyed by
@@ -139,5 +166,28 @@ fn info(name: String, dtype: i32, shape: Option<TensorShapeProto>) -> TensorInfo
         encoding: Some(tensor_info::Encoding::Name(name)),
         dtype,
         tensor_shape: shape,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::test_graph::{graph, node, with_attr};
+
+    #[test]
+    fn float_attrs_keep_their_float32_text() {
+        let bn = with_attr(
+            node("bn", "FusedBatchNormV3", &[]),
+            "epsilon",
+            attr_value::Value::F(0.001),
+        );
+        let bn = with_attr(bn, "exponential_avg_factor", attr_value::Value::F(1.0));
+        let topology = dynamic(&graph(vec![bn]), "tensorflow.GraphDef").expect("JSON");
+        let text = topology.to_string();
+        assert!(text.contains(r#""epsilon":{"f":0.001}"#), "{text}");
+        assert!(
+            text.contains(r#""exponential_avg_factor":{"f":1.0}"#),
+            "{text}"
+        );
     }
 }

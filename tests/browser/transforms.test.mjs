@@ -39,6 +39,8 @@ const CASES = [
   ['legacy_shapes', 'fix_legacy_shapes', { 'fix-legacy-shapes': true }, /^placeholder 'x': the legacy shape/, '--fix_legacy_shapes'],
   ['debug_ops', 'strip_debug_ops', { 'strip-debug-ops': true }, /^removed CheckNumerics 'check'$/, '--strip_debug_ops'],
   ['bn_fold_more', 'fold_batch_norms', { 'fold-batch-norms': true }, /^folded batch norm 'bn_v2_0\/FusedBatchNormV2'/, '--fold_batch_norms'],
+  ['fold_shapes', 'fold_constants_shapes', { 'input-shapes': 'x=2,3,4', 'fold-constants': true },
+    /^folded Pack 'stack' into a Const \(int32 \[2\]\) = \[2, -1\]$/, '--fold_constants'],
 ];
 
 for (const [name, variant, controls, change, flag] of CASES) {

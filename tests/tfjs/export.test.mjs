@@ -6,15 +6,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const fixtures = join(root, 'tests', 'fixtures');
+import { fixtures, freezeArgs, exportModel as exportFlags, predict, worst } from './common.mjs';
 
 // The fixtures TF.js cannot run, and why: TF.js has no kernel for an op the
 // frozen graph keeps, or no dtype for a weight (the export refuses those).
@@ -31,88 +26,14 @@ const NOT_IN_TFJS = {
   tf2_saved_model: 'StatefulPartitionedCall',
 };
 
-const binary = (() => {
-  execFileSync('cargo', ['build', '--quiet', '--bin', 'freeze_graph'], { cwd: root, stdio: 'inherit' });
-  return join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'freeze_graph');
-})();
-
-/** The CLI flags of a fixture's freeze, as its fixture.json records them. */
-function freezeArgs(dir, args) {
-  const flags = [];
-  for (const key of ['input_graph', 'input_meta_graph', 'input_checkpoint', 'input_saved_model_dir', 'input_saver']) {
-    if (args[key]) flags.push(`--${key}=${join(dir, args[key])}`);
-  }
-  for (const key of ['output_node_names', 'variable_names_whitelist', 'variable_names_denylist', 'saved_model_tags']) {
-    if (args[key]) flags.push(`--${key}=${args[key]}`);
-  }
-  return flags;
-}
-
-/** Runs the CLI into a new folder; returns the folder, or throws with stderr. */
+/** Exports a fixture with more flags; returns the folder, or throws with stderr. */
 function exportModel(dir, args, extra = []) {
-  const out = join(mkdtempSync(join(tmpdir(), 'tfjs-export-')), 'model');
-  const run = spawnSync(binary, [...freezeArgs(dir, args), '--output_format=tfjs_graph_model', `--output_dir=${out}`, ...extra], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`freeze_graph exited ${run.status}: ${run.stderr}`);
-  return out;
+  return exportFlags([...freezeArgs(dir, args), ...extra]);
 }
-
-/** An IOHandler over the exported files, as tf.io's file handlers read them. */
-function fileHandler(out) {
-  return {
-    async load() {
-      const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
-      const paths = model.weightsManifest.flatMap((group) => group.paths);
-      const parts = paths.map((p) => readFileSync(join(out, p)));
-      const all = Buffer.concat(parts);
-      return {
-        modelTopology: model.modelTopology,
-        format: model.format,
-        generatedBy: model.generatedBy,
-        convertedBy: model.convertedBy,
-        signature: model.signature,
-        weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-      };
-    },
-  };
-}
-
-const JS_DTYPE = { float32: 'float32', float64: 'float32', int32: 'int32', int64: 'int32', bool: 'bool' };
 
 /** Runs the model on the fixture's inputs; returns the outputs by name. */
-async function run(out, fixture) {
-  const model = await tf.loadGraphModel(fileHandler(out));
-  const feeds = {};
-  // A variant may turn an input into a constant (placeholder_to_const).
-  const fed = new Set(model.inputs.map((input) => input.name.replace(/:0$/, '')));
-  for (const [name, input] of Object.entries(fixture.inputs)) {
-    if (!fed.has(name)) continue;
-    feeds[name] = tf.tensor(input.values, input.shape, JS_DTYPE[input.dtype] || input.dtype);
-  }
-  const names = Object.keys(fixture.outputs);
-  const results = await model.executeAsync(feeds, names);
-  const list = Array.isArray(results) ? results : [results];
-  const got = {};
-  for (const [i, name] of names.entries()) got[name] = { shape: list[i].shape, values: Array.from(await list[i].data()) };
-  tf.dispose([...Object.values(feeds), ...list]);
-  model.dispose();
-  return got;
-}
-
-/** The largest difference from the expected values, relative above 1. */
-function worst(got, expected) {
-  let diff = 0;
-  for (const [name, want] of Object.entries(expected)) {
-    const have = got[name];
-    assert.deepEqual(have.shape, want.shape, `${name}: shape`);
-    assert.equal(have.values.length, want.values.length, `${name}: size`);
-    want.values.forEach((w, i) => {
-      const h = have.values[i];
-      const d = typeof w === 'boolean' ? Number(Boolean(h) !== w) : Math.abs(h - w) / Math.max(1, Math.abs(w));
-      diff = Math.max(diff, d);
-    });
-  }
-  return diff;
+function run(out, fixture) {
+  return predict(out, fixture.inputs, Object.keys(fixture.outputs));
 }
 
 const cases = readdirSync(fixtures)

@@ -75,11 +75,6 @@ fn freeze(
         check_writable(path)?;
     }
     if let Some(target) = tfjs_target {
-        let mut request = request;
-        // tensorflowjs_converter strips debug ops (TF.js has no kernels for
-        // them), and a legacy `shape {}` would load there as a scalar.
-        request.options.strip_debug_ops = true;
-        request.options.fix_legacy_shapes = true;
         let plan = target.export(&request, values.bool("verify_checksums"), &mut *say)?;
         if let Some(path) = values.non_empty("report") {
             write_report(path, &plan, args)?;

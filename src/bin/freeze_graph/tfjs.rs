@@ -8,21 +8,12 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use tf_freeze::options::{split_list, OptionValues};
-use tf_freeze::tfjs::{self, ExportOptions, Quantization, Selection};
+use tf_freeze::options::{OptionRow, OptionValues, OPTIONS};
+use tf_freeze::tfjs::{self, ExportOptions};
 use tf_freeze::{Error, FreezeRequest, Plan};
 
 use crate::say::{did, say_notes};
 use crate::write::Shards;
-
-/// The flags that only a TF.js export takes.
-const TFJS_ONLY: &[&str] = &[
-    "output_dir",
-    "quantize_float16",
-    "quantize_uint8",
-    "quantize_uint16",
-    "weight_shard_size_bytes",
-];
 
 /// Where and how the model is exported.
 pub struct Target {
@@ -36,7 +27,8 @@ impl Target {
     pub fn from_flags(values: &OptionValues) -> Result<Option<Target>, Error> {
         match values.text("output_format") {
             "frozen_pb" => {
-                if let Some(flag) = TFJS_ONLY.iter().find(|f| values.given(f).is_some()) {
+                let given = |row: &&OptionRow| row.tfjs_only && values.given(row.flag).is_some();
+                if let Some(OptionRow { flag, .. }) = OPTIONS.iter().find(given) {
                     return Err(Error::Usage(format!(
                         "--{flag} is for --output_format=tfjs_graph_model; the frozen .pb goes to --output_graph"
                     )));
@@ -63,34 +55,12 @@ impl Target {
                     .into(),
             )
         })?;
-        let text = values.text("weight_shard_size_bytes");
-        let shard_size = text.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
-            Error::Usage(format!(
-                "--weight_shard_size_bytes takes a number of bytes greater than 0, not '{text}'"
-            ))
-        })?;
-        let mut quantize = Vec::new();
-        for (flag, quantization) in [
-            ("quantize_float16", Quantization::Float16),
-            ("quantize_uint8", Quantization::Uint8),
-            ("quantize_uint16", Quantization::Uint16),
-        ] {
-            match values.given(flag) {
-                Some("") => quantize.push((quantization, Selection::All)),
-                Some(patterns) => {
-                    quantize.push((quantization, Selection::Patterns(split_list(patterns))))
-                }
-                None => {}
-            }
-        }
+        let options = ExportOptions::from_values(values)?;
         check_dir(shown)?;
         Ok(Target {
             dir: PathBuf::from(shown),
             shown: shown.to_owned(),
-            options: ExportOptions {
-                quantize,
-                shard_size,
-            },
+            options,
         })
     }
 

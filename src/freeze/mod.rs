@@ -16,7 +16,7 @@ use crate::bundle::crc::mask;
 use crate::bundle::region::{copy_region, intersect};
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::graph::initializers::Nodes;
+use crate::graph::initializers::Initial;
 use crate::graph::ops::{is_placeholder, is_variable};
 use crate::graph::saver::{self, Source};
 use crate::graph::{refs, subgraph};
@@ -362,14 +362,17 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
     if options.use_moving_averages {
         changes.extend(variables::use_shadows(&graph, &checkpoint, &mut sources));
     }
-    let extracted = subgraph::extract(&graph, &outputs)?;
-    check_stale_output_shapes(&graph, &extracted, &mut warnings);
-    check_initializers(&graph, &extracted, options, &mut warnings)?;
+    // The graph is pruned in place, not copied: what needs the nodes the
+    // outputs do not (initializers, checks) reads them first.
+    let kept = subgraph::kept(&graph, &outputs)?;
+    check_stale_output_shapes(&graph, &kept, &mut warnings);
+    check_initializers(&graph, &kept, options, &mut warnings)?;
+    let initials = initial::missing_initials(&graph, &kept, &checkpoint, &sources);
+    let extracted = subgraph::prune(graph, &kept);
 
     let mut freezer = Freezer {
         graph: extracted,
-        full: &graph,
-        initializers: None,
+        initials,
         initialize_missing: options.initialize_missing,
         initialized: Vec::new(),
         checkpoint: &checkpoint,
@@ -391,10 +394,14 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
         initialized,
         ..
     } = freezer;
-    let existing: HashSet<String> = frozen_graph.node.iter().map(|n| n.name.clone()).collect();
-    frozen_graph
-        .node
-        .extend(appended.into_iter().filter(|n| !existing.contains(&n.name)));
+    if !appended.is_empty() {
+        let existing: HashSet<&str> = frozen_graph.node.iter().map(|n| n.name.as_str()).collect();
+        let new: Vec<NodeDef> = appended
+            .into_iter()
+            .filter(|n| !existing.contains(n.name.as_str()))
+            .collect();
+        frozen_graph.node.extend(new);
+    }
     Ok(Prepared {
         graph: frozen_graph,
         pending,
@@ -523,9 +530,9 @@ impl Prepared {
 
 struct Freezer<'a, 'f> {
     graph: GraphDef,
-    /// The graph before pruning, where the initializers are.
-    full: &'a GraphDef,
-    initializers: Option<Nodes<'a>>,
+    /// What the initializers give the variables the checkpoint lacks, read
+    /// before pruning dropped them.
+    initials: HashMap<String, Initial>,
     initialize_missing: bool,
     initialized: Vec<InitializedVariable>,
     checkpoint: &'a Checkpoint,

@@ -101,7 +101,9 @@ pub struct CheckpointLayout {
     pub num_shards: u32,
     /// The tensors it holds.
     pub tensors: usize,
-    /// The files it is made of besides the `.index`: its data shards, or its V1 tables.
+    /// Its V1 tables by number. A V2 index's data files are not listed: their
+    /// names follow from `num_shards` (`bundle::data_file_name`), and an index
+    /// may claim two billion of them.
     pub files: Vec<String>,
 }
 
@@ -118,18 +120,13 @@ pub fn checkpoint_layout(files: &[InputFile<'_>]) -> Result<CheckpointLayout> {
         shard_sizes: Vec::new(),
     })?;
     let count = checkpoint.num_shards();
-    let files = if checkpoint.v1().is_some() {
-        match parse_v1_table_name(first.name) {
-            Some((prefix, _, tables)) => (0..tables)
-                .map(|i| v1_table_name(prefix, i, tables))
-                .collect(),
-            None => vec![first.name.to_owned()],
-        }
-    } else {
-        let prefix = checkpoint_prefix(first.name);
-        (0..count)
-            .map(|i| bundle::data_file_name(prefix, i, count))
-            .collect()
+    // A table's name holds five digits of count, so at most 99,999 names.
+    let files = match parse_v1_table_name(first.name) {
+        _ if checkpoint.v1().is_none() => Vec::new(),
+        Some((prefix, _, tables)) => (0..tables)
+            .map(|i| v1_table_name(prefix, i, tables))
+            .collect(),
+        None => vec![first.name.to_owned()],
     };
     Ok(CheckpointLayout {
         v1: checkpoint.v1().is_some(),
@@ -247,12 +244,19 @@ pub struct DropProblem {
 pub struct Diagnosis {
     /// Each thing that stops a freeze, in the order to tell them.
     pub problems: Vec<DropProblem>,
-    /// The checkpoint's files (data shards, or V1 tables) that were not dropped.
+    /// The checkpoint's files (data shards, or V1 tables) that were not dropped;
+    /// of more than [`NAMED_MISSING`] data shards, only the first.
     pub missing: Vec<String>,
+    /// How many of its files were not dropped.
+    #[serde(rename = "missingCount")]
+    pub missing_count: u64,
 }
 
+/// Missing data shards named one by one; past this many, the first and a count.
+pub const NAMED_MISSING: usize = 10;
+
 impl Diagnosis {
-    /// `{"problems": [{"kind", "message"}], "missing"}`.
+    /// `{"problems": [{"kind", "message"}], "missing", "missingCount"}`.
     pub fn to_json(&self) -> String {
         json(self)
     }
@@ -307,11 +311,14 @@ fn diagnose_checkpoint(checkpoint: &DroppedCheckpoint, with_graph: bool, found: 
     } else {
         &checkpoint.shards
     };
-    found.missing = layout.map_or_else(Vec::new, |l| missing_files(&l.files, present));
     if checkpoint.v1 {
+        found.missing = layout.map_or_else(Vec::new, |l| missing_files(&l.files, present));
+        found.missing_count = found.missing.len() as u64;
         diagnose_v1(checkpoint, layout, with_graph, found);
     } else if let Some(index) = &checkpoint.index {
-        diagnose_v2(index, layout, with_graph, found);
+        let shards = layout.map_or(0, |l| l.num_shards);
+        (found.missing, found.missing_count) = missing_shards(index, shards, present);
+        diagnose_v2(index, shards, with_graph, found);
     }
 }
 
@@ -348,16 +355,10 @@ fn diagnose_v1(
 }
 
 /// A V2 checkpoint's graph and missing data shards, named after its `index`.
-fn diagnose_v2(
-    index: &str,
-    layout: Option<&CheckpointLayout>,
-    with_graph: bool,
-    found: &mut Diagnosis,
-) {
-    let shards = layout.map_or(0, |l| l.num_shards as usize);
+fn diagnose_v2(index: &str, shards: u32, with_graph: bool, found: &mut Diagnosis) {
     let (missing, verb) = (found.missing.join(", "), verb(&found.missing));
     // Without a graph, an index with none of its data asks for both in one sentence.
-    let no_data = !found.missing.is_empty() && found.missing.len() == shards;
+    let no_data = found.missing_count > 0 && found.missing_count == u64::from(shards);
     if !with_graph {
         let also = if no_data { " and its data files" } else { "" };
         let message = format!(
@@ -368,8 +369,15 @@ fn diagnose_v2(
     if found.missing.is_empty() || (no_data && !with_graph) {
         return;
     }
+    let given = u64::from(shards).saturating_sub(found.missing_count);
     let message = if shards == 1 {
         format!("{missing} is missing: the values of {index} are in it")
+    } else if found.missing_count > found.missing.len() as u64 {
+        let more = found
+            .missing_count
+            .saturating_sub(found.missing.len() as u64);
+        let was = if given == 1 { "was" } else { "were" };
+        format!("{index} lists {shards} data files and {given} {was} given: {missing} and {more} more are missing")
     } else {
         format!("{missing} {verb} missing: {index} needs all {shards} data files")
     };
@@ -404,6 +412,27 @@ fn diagnose_alone(dropped: &Dropped, found: &mut Diagnosis) {
         ),
         None => {}
     }
+}
+
+/// The data files of an index of `count` shards that `present` (by shard id)
+/// lacks (past [`NAMED_MISSING`], the first), and how many it lacks: work in
+/// the files given, not in the count the index claims.
+fn missing_shards(index: &str, count: u32, present: &[Option<String>]) -> (Vec<String>, u64) {
+    let prefix = checkpoint_prefix(index);
+    let given = |shard: u32| {
+        let name = present.get(shard as usize).and_then(Option::as_deref);
+        name.is_some_and(|name| name == bundle::data_file_name(prefix, shard, count))
+    };
+    let ids = || (0..count).take(present.len());
+    let missing = u64::from(count).saturating_sub(ids().filter(|&i| given(i)).count() as u64);
+    // All of a few; of many, the first, beside their count.
+    let named = usize::try_from(missing).map_or(1, |m| if m > NAMED_MISSING { 1 } else { m });
+    let named = (0..count)
+        .filter(|&i| !given(i))
+        .take(named)
+        .map(|i| bundle::data_file_name(prefix, i, count))
+        .collect();
+    (named, missing)
 }
 
 /// The names in `expected` (by shard or table number) that `present` lacks there.

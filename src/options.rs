@@ -217,6 +217,11 @@ pub const OPTIONS: &[OptionRow] = &[
         "Fold constants",
     ),
     on_page(
+        row("inline_functions", false, Bool, "", "false", "inline PartitionedCall/StatefulPartitionedCall bodies into the graph and drop the functions nothing calls (While/If stay)"),
+        "inline-functions",
+        "Inline function calls",
+    ),
+    on_page(
         row("target", false, Text, "TARGET", "tf", "where the graph goes: tf (nothing changes), tflite, tfjs, onnx, opencv or tract: turns on the transforms that consumer needs and lists the nodes it cannot load"),
         "target",
         "Target",
@@ -427,6 +432,7 @@ impl OptionValues {
             strip_debug_ops: self.bool("strip_debug_ops") || tfjs,
             fold_batch_norms: self.bool("fold_batch_norms"),
             fold_constants: self.bool("fold_constants"),
+            inline_functions: self.bool("inline_functions"),
             target: Target::Tf,
         })
     }
@@ -506,6 +512,9 @@ pub struct Options {
     /// Replace shape, slice, cast and small integer arithmetic nodes whose
     /// inputs are all constant by the Const of their value.
     pub fold_constants: bool,
+    /// Inline `PartitionedCall`/`StatefulPartitionedCall` bodies and drop
+    /// the functions nothing calls any more.
+    pub inline_functions: bool,
     /// Where the graph goes: its preset is already in the other fields; the
     /// freeze lints the frozen graph against the ops it runs.
     pub target: Target,
@@ -547,6 +556,7 @@ impl Default for Options {
             strip_debug_ops: false,
             fold_batch_norms: false,
             fold_constants: false,
+            inline_functions: false,
             target: Target::Tf,
         }
     }

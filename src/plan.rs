@@ -349,9 +349,14 @@ pub fn encode(graph: &GraphDef, content: impl Fn(usize) -> Option<ContentRef>) -
             }
         }
     }
+    // Every field but the nodes, without copying the nodes to drop them.
     let rest = GraphDef {
         node: Vec::new(),
-        ..graph.clone()
+        versions: graph.versions.clone(),
+        #[allow(deprecated)]
+        version: graph.version,
+        library: graph.library.clone(),
+        debug_info: graph.debug_info.clone(),
     };
     rest.encode(&mut pending).unwrap_or_default();
     if !pending.is_empty() {

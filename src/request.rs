@@ -182,7 +182,17 @@ fn prepare_loaded(
         prepared.rewrite(cleanup::fix_ref_ops);
     }
     // These run on the frozen graph, as optimize_for_inference does: the
-    // outputs are known and the weights are Consts.
+    // outputs are known and the weights are Consts. Inlining comes first:
+    // the freeze has already turned the reads of variables inside function
+    // bodies into reads of the frozen Consts, and the transforms after it
+    // then see the bodies' nodes too.
+    if options.inline_functions {
+        let op_list = loaded.stripped_op_list();
+        let clear_devices = options.clear_devices;
+        prepared.restructure(|graph, outputs| {
+            cleanup::inline_functions(graph, outputs, clear_devices, op_list)
+        })?;
+    }
     if options.strip_debug_ops {
         prepared.rewrite_filled(cleanup::strip_debug_ops);
     }

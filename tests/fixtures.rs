@@ -186,6 +186,29 @@ fn tf2_saved_model_freezes_into_a_graph_that_runs() {
 }
 
 #[test]
+fn tf2_nested_calls_freeze_as_verified_in_tf() {
+    // TF 2.21 numbers the functions it converts by a process-wide counter
+    // (`_frozen_27`, ...), and renames `__inference_dense_24` away although
+    // the unconverted `__inference_scaled_111` still calls it; ours, verified
+    // in TF, numbers them from 0 and keeps that original.
+    assert_eq!(
+        fixture("tf2_nested_calls")["tf_frozen_runs"],
+        Value::Bool(true)
+    );
+    assert_matches_verified("tf2_nested_calls");
+}
+
+#[test]
+fn tf2_loop_calls_freeze_as_verified_in_tf() {
+    // As tf2_nested_calls: TF numbers the converted functions by its counter.
+    assert_eq!(
+        fixture("tf2_loop_calls")["tf_frozen_runs"],
+        Value::Bool(true)
+    );
+    assert_matches_verified("tf2_loop_calls");
+}
+
+#[test]
 fn object_based_checkpoint_without_graph_is_explained() {
     let meta = fixture("tf2_checkpoint_only");
     let run = freeze(&flags("tf2_checkpoint_only", &meta));

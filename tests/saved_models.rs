@@ -24,7 +24,7 @@ fn real_saved_models_freeze_to_the_tf_verified_output() {
     )
     .expect("parses");
     let cases = expected["saved_models"].as_array().expect("list");
-    assert_eq!(cases.len(), 4);
+    assert_eq!(cases.len(), 5);
     for case in cases {
         let folder = root.join(case["folder"].as_str().expect("folder"));
         let dir = tempfile::tempdir().expect("temp");

@@ -291,3 +291,172 @@ fn fix_legacy_shapes_writes_the_unknown_shape_of_an_old_graph() {
         "{stderr}"
     );
 }
+
+/// The functions a graph's nodes (and the kept functions' nodes) name.
+fn called_functions(graph: &GraphDef) -> Vec<String> {
+    let library = graph
+        .library
+        .as_ref()
+        .map(|l| l.function.as_slice())
+        .unwrap_or_default();
+    let nodes = graph
+        .node
+        .iter()
+        .chain(library.iter().flat_map(|f| &f.node_def));
+    let mut names: Vec<String> = nodes
+        .flat_map(|n| n.attr.values())
+        .filter_map(|a| match &a.value {
+            Some(attr_value::Value::Func(f)) => Some(f.name.clone()),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn library_names(graph: &GraphDef) -> Vec<String> {
+    let mut names: Vec<String> = graph
+        .library
+        .iter()
+        .flat_map(|l| &l.function)
+        .map(|f| f.signature.as_ref().unwrap().name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn inline_functions_leaves_no_calls_and_only_the_functions_still_called() {
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "tf2_saved_model",
+            &["while_body_frozen_3", "while_cond_frozen_2"],
+        ),
+        (
+            "tf2_nested_calls",
+            &["cond_false_frozen_4", "cond_true_frozen_3"],
+        ),
+        (
+            "tf2_loop_calls",
+            &[
+                "cond_false_frozen_7",
+                "cond_true_frozen_5",
+                "while_body_frozen_3",
+                "while_cond_frozen_2",
+            ],
+        ),
+    ];
+    for (name, kept) in cases {
+        let (graph, stderr) = frozen(name, variant_args(name, "inline_functions"));
+        let library = graph.library.as_ref().map(|l| l.function.as_slice());
+        let everywhere = || {
+            let bodies = library.unwrap_or_default().iter().flat_map(|f| &f.node_def);
+            graph.node.iter().chain(bodies)
+        };
+        assert!(
+            everywhere().all(|n| !n.op.ends_with("PartitionedCall")),
+            "{name}: a call is left"
+        );
+        assert_eq!(library_names(&graph), kept, "{name}");
+        assert_eq!(called_functions(&graph), kept, "{name}");
+        assert!(
+            stderr.contains("inlined StatefulPartitionedCall 'StatefulPartitionedCall'"),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains("nothing calls any more"),
+            "{name}: {stderr}"
+        );
+        // The frozen weights reach the bodies' reads (former ReadVariableOps).
+        assert!(
+            everywhere().any(|n| n.op == "Identity" && n.name.ends_with("ReadVariableOp")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn inline_functions_inlines_the_calls_inside_loop_bodies_and_branches() {
+    let (_, stderr) = frozen(
+        "tf2_loop_calls",
+        variant_args("tf2_loop_calls", "inline_functions"),
+    );
+    for function in [
+        "while_body_frozen_3",
+        "cond_true_frozen_5",
+        "cond_false_frozen_7",
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "in function '{function}': inlined StatefulPartitionedCall"
+            )),
+            "{function}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn inline_functions_keeps_the_fetched_call_and_its_control_edges() {
+    let (graph, _) = frozen(
+        "tf2_nested_calls",
+        variant_args("tf2_nested_calls", "inline_functions"),
+    );
+    // The signature's outputs are `StatefulPartitionedCall:0` and `:1`.
+    let call = node(&graph, "StatefulPartitionedCall");
+    assert_eq!(call.op, "IdentityN");
+    assert_eq!(
+        call.input,
+        [
+            "StatefulPartitionedCall/Identity",
+            "StatefulPartitionedCall/Identity_1",
+            "^StatefulPartitionedCall/output_control_node",
+        ]
+    );
+    // The edges the bodies had on the reads of variables, now Identities of
+    // Consts, are gone: `out` waited for the inner call, whose body only read
+    // variables. What waits for the cond (an If, not a constant) stays.
+    let inner = "StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall";
+    let add_y = node(
+        &graph,
+        "StatefulPartitionedCall/StatefulPartitionedCall/add/y",
+    );
+    assert!(add_y.input.is_empty(), "{:?}", add_y.input);
+    let waits = node(
+        &graph,
+        "StatefulPartitionedCall/StatefulPartitionedCall/output_control_node",
+    );
+    assert_eq!(
+        waits.input,
+        ["^StatefulPartitionedCall/StatefulPartitionedCall/cond"]
+    );
+    assert!(graph
+        .node
+        .iter()
+        .flat_map(|n| &n.input)
+        .all(|i| !i.starts_with('^') || !i.ends_with("ReadVariableOp")));
+    // Names come from the FunctionDef's `node:out_arg:index`: `Sum`'s output.
+    assert_eq!(
+        node(&graph, &format!("{inner}/Identity_1")).input[0],
+        format!("{inner}/Sum")
+    );
+}
+
+#[test]
+fn inline_functions_leaves_functional_control_flow_alone() {
+    // cfv2_meta has While and If, but no call to inline.
+    let name = "cfv2_meta";
+    let plain = run(name, Value::Null);
+    let inlined = run(name, serde_json::json!({"inline_functions": true}));
+    assert_eq!(inlined.status, 0, "{}", inlined.stderr);
+    assert_same_bytes(name, &inlined.output.unwrap(), &plain.output.unwrap());
+}
+
+#[test]
+fn inline_functions_is_opt_in() {
+    let (graph, _) = frozen("tf2_nested_calls", Value::Null);
+    assert_eq!(
+        node(&graph, "StatefulPartitionedCall").op,
+        "StatefulPartitionedCall"
+    );
+}

@@ -575,7 +575,8 @@ export function freezeRequest(store, values, options, model, presets = {}) {
   const made = commands(options, { ...chosen, ...where }, presets);
   const request = {
     ...inspectRequest(store, store.graph, ckpt),
-    shards: Array.from({ length: numShards }, (_, i) => ckpt.shards[i] ?? null),
+    // Only the files given: an index may claim two billion shards.
+    shards: Array.from(ckpt.shards.slice(0, numShards), (file) => file ?? null),
     options: optionItems(chosen),
     command: made.ours,
     folder,

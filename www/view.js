@@ -115,7 +115,7 @@ export function createView({ toggleOutput, pickMatch, fixOutput, chooseOutputs }
     ui.setAside.replaceChildren(...notes.map(item));
     ui.setAside.hidden = notes.length === 0;
     // While a new diagnosis comes, the last one's count.
-    const absent = index && !ckpt.v1 ? (diagnosis(store) ?? store.diagnosis).missing.length : 0;
+    const absent = index && !ckpt.v1 ? (diagnosis(store) ?? store.diagnosis).missingCount : 0;
     const lacking = absent ? `, ${absent} missing` : '';
     const where = ckpt?.v1 ? `a V1 checkpoint of ${plural(ckpt.tableCount, 'file')}` : plural(index?.numShards, 'data file');
     ui.prefixInfo.textContent = index ? `${plural(index.tensors, 'tensor')} in ${where}${lacking}` : '';

@@ -82,6 +82,47 @@ fn node_attr(node: &mut Vec<u8>, key: &str, value: &[u8]) {
     field_bytes(node, 5, &entry);
 }
 
+/// A binary SavedModel of `metas` meta graphs tagged `train/i`, each holding
+/// a chain of `nodes` nodes, and last the one tagged `serve`: the fixture's
+/// graph, which the fixture's checkpoint (as `variables/`) freezes.
+pub fn saved_model_bytes(metas: usize, nodes: usize) -> Vec<u8> {
+    let meta = |tag: &str, graph: &[u8]| {
+        let mut info = Vec::new();
+        field_bytes(&mut info, 4, tag.as_bytes());
+        let mut meta = Vec::new();
+        field_bytes(&mut meta, 1, &info);
+        field_bytes(&mut meta, 2, graph);
+        meta
+    };
+    let train = graph_bytes(Shape::Chain, nodes);
+    // SavedModel: saved_model_schema_version = 1, meta_graphs = 2.
+    let mut out = vec![1 << 3, 1];
+    for i in 0..metas {
+        field_bytes(&mut out, 2, &meta(&format!("train/{i}"), &train));
+    }
+    let serve = std::fs::read(base_fixture().join("graph.pb")).expect("mlp_binary graph.pb");
+    field_bytes(&mut out, 2, &meta("serve", &serve));
+    out
+}
+
+/// A SavedModel folder in `dir`: [`saved_model_bytes`] and the fixture's
+/// checkpoint as its `variables/`.
+pub fn write_saved_model(dir: &Path, metas: usize, nodes: usize) {
+    let variables = dir.join("variables");
+    std::fs::create_dir_all(&variables).expect("variables folder");
+    std::fs::write(dir.join("saved_model.pb"), saved_model_bytes(metas, nodes))
+        .expect("saved_model.pb written");
+    for (from, to) in [
+        ("model.ckpt.index", "variables.index"),
+        (
+            "model.ckpt.data-00000-of-00001",
+            "variables.data-00000-of-00001",
+        ),
+    ] {
+        std::fs::copy(base_fixture().join(from), variables.join(to)).expect("checkpoint copied");
+    }
+}
+
 fn field_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
     varint(out, field << 3 | 2);
     varint(out, bytes.len() as u64);

@@ -18,7 +18,7 @@ pub(crate) mod region;
 mod slice_key;
 mod table;
 #[cfg(test)]
-mod test_table;
+pub(crate) mod test_table;
 pub mod v1;
 
 use prost::Message;

@@ -7,7 +7,7 @@ use crate::bundle;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::graph::names::{node_name, suggestions};
-use crate::graph::ops::{is_assignment, output_count};
+use crate::graph::ops::{is_assignment, is_variable, output_count};
 use crate::input::CheckpointFiles;
 use crate::options::Options;
 use crate::plan::ContentRef;
@@ -40,7 +40,7 @@ pub(super) fn check_deprecated_names(
 /// assigned value instead of the checkpoint's, which we cannot compute: refuse.
 pub(super) fn check_initializers(
     graph: &GraphDef,
-    extracted: &GraphDef,
+    kept: &[usize],
     options: &Options,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
@@ -48,8 +48,12 @@ pub(super) fn check_initializers(
     if options.initializer_nodes.is_empty() {
         return Ok(());
     }
-    let frozen: HashSet<&str> = variables::to_convert(extracted, options)
-        .map(|(_, n)| n.name.as_str())
+    // The variables `variables::to_convert` finds in the pruned graph.
+    let frozen: HashSet<&str> = kept
+        .iter()
+        .filter_map(|&i| graph.node.get(i))
+        .filter(|n| is_variable(&n.op) && variables::should_convert(&n.name, options))
+        .map(|n| n.name.as_str())
         .collect();
     let by_name: HashMap<&str, &NodeDef> =
         graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
@@ -161,7 +165,7 @@ pub(super) fn check_size(
 /// report says so.
 pub(super) fn check_stale_output_shapes(
     full: &GraphDef,
-    kept: &GraphDef,
+    kept: &[usize],
     warnings: &mut Vec<String>,
 ) {
     let stale = |node: &&NodeDef| {
@@ -180,7 +184,11 @@ pub(super) fn check_stale_output_shapes(
         // The common case: no index of the frozen graph's names is built.
         return;
     }
-    let in_frozen: HashSet<&str> = kept.node.iter().map(|n| n.name.as_str()).collect();
+    let in_frozen: HashSet<&str> = kept
+        .iter()
+        .filter_map(|&i| full.node.get(i))
+        .map(|n| n.name.as_str())
+        .collect();
     let (still, dropped): (Vec<&NodeDef>, Vec<&NodeDef>) = found
         .into_iter()
         .partition(|n| in_frozen.contains(n.name.as_str()));

@@ -2,13 +2,43 @@
 //! when `initialize_missing` asks for it, and otherwise named with what their
 //! initializer is, so the refusal says whether that option would help.
 
+use std::collections::HashMap;
+
+use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::graph::initializers::{Initial, Nodes};
+use crate::graph::ops::is_variable;
+use crate::graph::saver::Source;
 use crate::plan::InitializedVariable;
-use crate::proto::NodeDef;
+use crate::proto::{GraphDef, NodeDef};
+use crate::variables::{self, NotFound};
 
 use super::propagate::Value;
 use super::Freezer;
+
+/// What the initializer gives each variable at `kept` that the checkpoint
+/// lacks, read from the whole `graph` before pruning drops the initializers;
+/// no index of the graph is built when the checkpoint has them all.
+pub(super) fn missing_initials(
+    graph: &GraphDef,
+    kept: &[usize],
+    checkpoint: &Checkpoint,
+    sources: &HashMap<String, Source>,
+) -> HashMap<String, Initial> {
+    let mut nodes: Option<Nodes<'_>> = None;
+    let mut found = HashMap::new();
+    let variables = kept
+        .iter()
+        .filter_map(|&i| graph.node.get(i))
+        .filter(|n| is_variable(&n.op));
+    for node in variables {
+        if let Err(NotFound::Missing { .. }) = variables::locate(checkpoint, sources, node, false) {
+            let nodes = nodes.get_or_insert_with(|| Nodes::new(graph));
+            found.insert(node.name.clone(), nodes.initial_value(&node.name));
+        }
+    }
+    found
+}
 
 impl<'a> Freezer<'a, '_> {
     /// The freeze of variable `index`, which the checkpoint does not hold
@@ -20,11 +50,11 @@ impl<'a> Freezer<'a, '_> {
         dtype: i32,
         missing: Error,
     ) -> Result<(String, Value)> {
-        let full = self.full;
         let initial = self
-            .initializers
-            .get_or_insert_with(|| Nodes::new(full))
-            .initial_value(&node.name);
+            .initials
+            .get(&node.name)
+            .cloned()
+            .unwrap_or_else(|| Initial::Other("no initializer".into()));
         let why = match initial {
             Initial::Constant { value, from } if self.initialize_missing => {
                 if value.dtype != dtype {

@@ -16,7 +16,7 @@ use crate::bundle::crc::mask;
 use crate::bundle::region::{copy_region, intersect};
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::graph::initializers::Nodes;
+use crate::graph::initializers::Initial;
 use crate::graph::ops::{is_placeholder, is_variable};
 use crate::graph::saver::{self, Source};
 use crate::graph::{refs, subgraph};
@@ -365,14 +365,17 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
     if options.use_moving_averages {
         changes.extend(variables::use_shadows(&graph, &checkpoint, &mut sources));
     }
-    let extracted = subgraph::extract(&graph, &outputs)?;
-    check_stale_output_shapes(&graph, &extracted, &mut warnings);
-    check_initializers(&graph, &extracted, options, &mut warnings)?;
+    // The graph is pruned in place, not copied: what needs the nodes the
+    // outputs do not (initializers, checks) reads them first.
+    let kept = subgraph::kept(&graph, &outputs)?;
+    check_stale_output_shapes(&graph, &kept, &mut warnings);
+    check_initializers(&graph, &kept, options, &mut warnings)?;
+    let initials = initial::missing_initials(&graph, &kept, &checkpoint, &sources);
+    let extracted = subgraph::prune(graph, &kept);
 
     let mut freezer = Freezer {
         graph: extracted,
-        full: &graph,
-        initializers: None,
+        initials,
         initialize_missing: options.initialize_missing,
         initialized: Vec::new(),
         checkpoint: &checkpoint,
@@ -394,10 +397,14 @@ pub(crate) fn prepare(input: Input<'_, '_>) -> Result<Prepared> {
         initialized,
         ..
     } = freezer;
-    let existing: HashSet<String> = frozen_graph.node.iter().map(|n| n.name.clone()).collect();
-    frozen_graph
-        .node
-        .extend(appended.into_iter().filter(|n| !existing.contains(&n.name)));
+    if !appended.is_empty() {
+        let existing: HashSet<&str> = frozen_graph.node.iter().map(|n| n.name.as_str()).collect();
+        let new: Vec<NodeDef> = appended
+            .into_iter()
+            .filter(|n| !existing.contains(n.name.as_str()))
+            .collect();
+        frozen_graph.node.extend(new);
+    }
     Ok(Prepared {
         graph: frozen_graph,
         pending,
@@ -422,6 +429,42 @@ impl Prepared {
     pub(crate) fn rewrite(&mut self, rewrite: impl FnOnce(&mut GraphDef) -> Vec<String>) {
         let changes = rewrite(&mut self.graph);
         self.changes.extend(changes);
+    }
+
+    /// Runs a rewrite over the frozen graph that may add, remove and reorder
+    /// nodes, before the values are filled in: the frozen Consts are found
+    /// again by name, and the rewrite must keep every one of them. It gets
+    /// the output names (to keep) and returns its changes.
+    pub(crate) fn restructure(
+        &mut self,
+        rewrite: impl FnOnce(&mut GraphDef, &[String]) -> Result<Vec<String>>,
+    ) -> Result<()> {
+        let names: Vec<String> = self
+            .pending
+            .iter()
+            .map(|p| {
+                self.graph
+                    .node
+                    .get(p.node)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let changes = rewrite(&mut self.graph, &self.outputs)?;
+        let at: HashMap<&str, usize> = self
+            .graph
+            .node
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        for (pending, name) in self.pending.iter_mut().zip(&names) {
+            pending.node = *at
+                .get(name.as_str())
+                .ok_or_else(|| Error::mismatch(name, "a rewrite removed this frozen constant"))?;
+        }
+        self.changes.extend(changes);
+        Ok(())
     }
 
     /// The frozen graph, its values not filled in yet.
@@ -491,9 +534,9 @@ impl Prepared {
 
 struct Freezer<'a, 'f> {
     graph: GraphDef,
-    /// The graph before pruning, where the initializers are.
-    full: &'a GraphDef,
-    initializers: Option<Nodes<'a>>,
+    /// What the initializers give the variables the checkpoint lacks, read
+    /// before pruning dropped them.
+    initials: HashMap<String, Initial>,
     initialize_missing: bool,
     initialized: Vec<InitializedVariable>,
     checkpoint: &'a Checkpoint,

@@ -11,6 +11,7 @@ pub mod initializers;
 mod load;
 pub mod names;
 pub(crate) mod op_defaults;
+pub mod op_outputs;
 pub mod ops;
 pub mod refs;
 mod saved_model;

@@ -1,11 +1,11 @@
 //! `extract_sub_graph`: the nodes the outputs need, in the graph's own order
 //! (python/framework/graph_util_impl.py).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use crate::error::{Error, Result};
 use crate::graph::names::{node_name, shorten, suggestions};
-use crate::proto::{attr_value, GraphDef, NodeDef};
+use crate::proto::{attr_value, FunctionDefLibrary, GraphDef, NodeDef, VersionDef};
 
 /// The names of the nodes a node depends on: inputs, control inputs, and the
 /// nodes it is colocated with through `_class` (`loc:@name`), as TF 2.x does.
@@ -26,6 +26,51 @@ pub fn dependencies(node: &NodeDef) -> Vec<&str> {
 /// Keeps the nodes reachable from `outputs`, in their original order. The
 /// library and versions are copied whole, as TF does; debug info is not.
 pub fn extract(graph: &GraphDef, outputs: &[String]) -> Result<GraphDef> {
+    let kept = kept(graph, outputs)?;
+    let node = kept
+        .into_iter()
+        .filter_map(|i| graph.node.get(i).cloned())
+        .collect();
+    Ok(pruned(node, graph.versions.clone(), graph.library.clone()))
+}
+
+/// [`extract`] without a copy: `graph` keeps only its nodes at `kept` (the
+/// indices [`kept`] gave), in place, and loses the rest.
+pub fn prune(graph: GraphDef, kept: &[usize]) -> GraphDef {
+    let GraphDef {
+        mut node,
+        versions,
+        library,
+        ..
+    } = graph;
+    let mut keep = vec![false; node.len()];
+    for &i in kept {
+        if let Some(flag) = keep.get_mut(i) {
+            *flag = true;
+        }
+    }
+    let mut flags = keep.into_iter();
+    node.retain(|_| flags.next().unwrap_or(false));
+    pruned(node, versions, library)
+}
+
+fn pruned(
+    node: Vec<NodeDef>,
+    versions: Option<VersionDef>,
+    library: Option<FunctionDefLibrary>,
+) -> GraphDef {
+    GraphDef {
+        node,
+        versions,
+        // TF's `out.library.CopyFrom(...)` marks the field present even when
+        // the library is empty, so the output always has one.
+        library: Some(library.unwrap_or_default()),
+        ..Default::default()
+    }
+}
+
+/// The indices of the nodes reachable from `outputs`, in the graph's order.
+pub fn kept(graph: &GraphDef, outputs: &[String]) -> Result<Vec<usize>> {
     // The last node of a duplicated name wins, as in TF's summary pass.
     let mut by_name: HashMap<&str, usize> = HashMap::new();
     for (i, node) in graph.node.iter().enumerate() {
@@ -39,7 +84,7 @@ pub fn extract(graph: &GraphDef, outputs: &[String]) -> Result<GraphDef> {
             });
         }
     }
-    let mut kept: HashSet<usize> = HashSet::new();
+    let mut kept = vec![false; graph.node.len()];
     let mut queue: VecDeque<(&str, Option<&str>)> =
         outputs.iter().map(|o| (o.as_str(), None)).collect();
     while let Some((name, needed_by)) = queue.pop_front() {
@@ -50,8 +95,9 @@ pub fn extract(graph: &GraphDef, outputs: &[String]) -> Result<GraphDef> {
                 format!("needs node '{name}', which is not in the graph"),
             ));
         };
-        if !kept.insert(index) {
-            continue;
+        match kept.get_mut(index) {
+            Some(seen @ false) => *seen = true,
+            _ => continue,
         }
         if let Some(node) = graph.node.get(index) {
             for dep in dependencies(node) {
@@ -59,20 +105,9 @@ pub fn extract(graph: &GraphDef, outputs: &[String]) -> Result<GraphDef> {
             }
         }
     }
-    let mut indices: Vec<usize> = kept.into_iter().collect();
-    indices.sort_unstable();
-    let node = indices
-        .into_iter()
-        .filter_map(|i| graph.node.get(i).cloned())
-        .collect();
-    Ok(GraphDef {
-        node,
-        versions: graph.versions.clone(),
-        // TF's `out.library.CopyFrom(...)` marks the field present even when
-        // the library is empty, so the output always has one.
-        library: Some(graph.library.clone().unwrap_or_default()),
-        ..Default::default()
-    })
+    Ok((0..kept.len())
+        .filter(|&i| kept.get(i) == Some(&true))
+        .collect())
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use super::Target;
 /// Options the presets name that the option table may not have yet; a
 /// preset skips such a name until its row exists. The tests keep this
 /// list to names no row has, so it empties as the options arrive.
-pub const PENDING_OPTIONS: &[&str] = &["inline_functions"];
+pub const PENDING_OPTIONS: &[&str] = &[];
 
 const ON: &str = "true";
 

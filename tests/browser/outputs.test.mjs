@@ -29,7 +29,7 @@ const openPage = (t) => openSite(t, browser, server);
 /** A fixture's graph and checkpoint files (not its goldens or description). */
 const fixtureFiles = (name) => {
   const dir = join(FIXTURES, name);
-  return readdirSync(dir).filter((f) => !/fixture|frozen/.test(f)).map((f) => join(dir, f));
+  return readdirSync(dir, { withFileTypes: true }).filter((f) => f.isFile() && !/fixture|frozen/.test(f.name)).map((f) => join(dir, f.name));
 };
 
 async function openClassifier(t) {

@@ -41,6 +41,8 @@ const CASES = [
   ['bn_fold_more', 'fold_batch_norms', { 'fold-batch-norms': true }, /^folded batch norm 'bn_v2_0\/FusedBatchNormV2'/, '--fold_batch_norms'],
   ['fold_shapes', 'fold_constants_shapes', { 'input-shapes': 'x=2,3,4', 'fold-constants': true },
     /^folded Pack 'stack' into a Const \(int32 \[2\]\) = \[2, -1\]$/, '--fold_constants'],
+  ['tf2_nested_calls', 'inline_functions', { 'inline-functions': true },
+    /^inlined StatefulPartitionedCall 'StatefulPartitionedCall' /, '--inline_functions'],
 ];
 
 for (const [name, variant, controls, change, flag] of CASES) {

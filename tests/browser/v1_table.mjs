@@ -41,8 +41,8 @@ function varint(n) {
     out.push(Number(v & 0x7fn) | 0x80);
   }
 }
-const varintField = (field, n) => [field << 3, ...varint(n)];
-const len = (field, bytes) => [(field << 3) | 2, ...varint(bytes.length), ...bytes];
+export const varintField = (field, n) => [field << 3, ...varint(n)];
+export const len = (field, bytes) => [(field << 3) | 2, ...varint(bytes.length), ...bytes];
 const int64Varints = (bytes) => {
   const out = [];
   for (let i = 0; i < bytes.length; i += 8) out.push(...varint(BigInt.asUintN(64, bytes.readBigInt64LE(i))));
@@ -56,7 +56,7 @@ function sliceKey(name, rank) {
 }
 
 /** A table of sorted `[key, value]` entries in one data block, with TF's masked block CRCs. */
-function table(entries, crc) {
+export function table(entries, crc) {
   const u32 = (n) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
   const mask = (c) => ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
   const block = (rows) => {

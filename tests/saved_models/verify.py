@@ -22,7 +22,7 @@ import tensorflow as tf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-BINARY = os.path.join(ROOT, "target", "release", "freeze_graph")
+BINARY = os.environ.get("FREEZE_GRAPH") or os.path.join(ROOT, "target", "release", "freeze_graph")
 SERVING = "tensorflow-serving/servables/tensorflow/testdata"
 
 # folder, extra flags, feeds, fetches, what the model computes
@@ -32,6 +32,9 @@ CASES = [
     ("saved_model_half_plus_two_tf2_cpu", [], {"serving_default_x:0": [6.0]},
      ["StatefulPartitionedCall_5:0"], lambda x: 0.5 * x + 2),
     ("saved_model_counter", ["--output_node_names=counter"], {}, ["counter:0"], None),
+    # Its two nested calls inlined: no function left to run.
+    ("saved_model_half_plus_two_tf2_cpu", ["--inline_functions"], {"serving_default_x:0": [6.0]},
+     ["StatefulPartitionedCall_5:0"], lambda x: 0.5 * x + 2),
 ]
 
 
@@ -60,6 +63,9 @@ def main():
             tf.compat.v1.import_graph_def(graph_def, name="")
             with tf.compat.v1.Session() as sess:
                 got = sess.run(fetches, {graph.get_tensor_by_name(k): np.array(v, np.float32) for k, v in feeds.items()})
+        if "--inline_functions" in extra:
+            calls = [n.name for n in graph_def.node if n.op.endswith("PartitionedCall")]
+            assert not calls and not graph_def.library.function, (folder, calls)
         if formula is not None:
             (name, value), = feeds.items()
             assert np.allclose(got[0], formula(np.array(value))), (folder, got)

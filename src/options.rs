@@ -378,10 +378,18 @@ impl OptionValues {
     /// shell shows it (a flag or a control's label). `--target`'s preset
     /// fills in the options the user did not give.
     pub fn freeze_options(&self, name_of: impl Fn(&OptionRow) -> String) -> Result<Options> {
-        let target = Target::parse(self.text("target"))?;
+        let target = self.target()?;
         let mut options = self.with_preset(target).options(name_of)?;
         options.target = target;
         Ok(options)
+    }
+
+    /// `--target`; a TF.js export without one is for TF.js (`tfjs`).
+    pub fn target(&self) -> Result<Target> {
+        match self.given("target") {
+            None if self.text("output_format") == "tfjs_graph_model" => Ok(Target::Tfjs),
+            _ => Target::parse(self.text("target")),
+        }
     }
 
     /// These values with `target`'s preset under them: each option of the
@@ -409,7 +417,8 @@ impl OptionValues {
         let input_shapes =
             parse_shapes(self.text("input_shapes")).map_err(|err| named("input_shapes", err))?;
         // tensorflowjs_converter strips debug ops (TF.js has no kernels for
-        // them), and a legacy `shape {}` would load there as a scalar.
+        // them), and a legacy `shape {}` would load there as a scalar: a TF.js
+        // export does both whatever its target.
         let tfjs = self.text("output_format") == "tfjs_graph_model";
         Ok(Options {
             output_node_names: self.list("output_node_names"),

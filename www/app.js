@@ -365,7 +365,14 @@ function wire() {
   ui.clear.addEventListener('click', startOver);
   ui.form.addEventListener('submit', freeze);
   ui.saveFolder.addEventListener('click', saveToFolder);
-  ui.outputFormat.addEventListener('change', draw);
+  // A TF.js model is for TF.js: its target, unless another was chosen (as on the command line).
+  ui.outputFormat.addEventListener('change', () => {
+    if (ui.outputFormat.value === 'tfjs_graph_model' && target.value === 'tf') {
+      target.value = 'tfjs';
+      target.dispatchEvent(new Event('change'));
+    }
+    draw();
+  });
   ui.graphChoice.addEventListener('change', () => {
     state.chooseGraph(store, ui.graphChoice.value);
     choose();

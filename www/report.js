@@ -215,7 +215,10 @@ export function commands(table, values, presets = {}) {
  */
 export function cliCommand(table, values, presets = {}) {
   const preset = presets[values.target] ?? {};
+  // A TF.js export's target is tfjs unless given: `tf` must then be written out.
+  const explicit = (row) => row.flag === 'target' && values.output_format === 'tfjs_graph_model' && values.target === 'tf';
   const flags = table.flatMap((row) => {
+    if (explicit(row)) return ['--target=tf'];
     const value = argument(row, values[row.flag], preset[row.flag]);
     if (value === null) return [];
     return [value === true ? `--${row.flag}` : `--${row.flag}=${value}`];

@@ -117,6 +117,19 @@ test('the TF.js model downloads as one .zip whose files are the CLI export, byte
   assert.match(await page.locator('#status').innerText(), /model_tfjs\.zip is ready to download/);
 });
 
+test('a TF.js model is for TF.js: its target and preset, unless another target is chosen', async (t) => {
+  const page = await openCnn(t);
+  assert.equal(await page.inputValue('#target'), 'tfjs');
+  assert.equal(await page.isChecked('#strip-debug-ops'), true);
+  await page.click('#cleanup summary');
+  await page.selectOption('#target', 'tf');
+  await exportOnPage(page);
+  const command = await page.locator('#command').innerText();
+  assert.match(command, / --target=tf /);
+  const { files } = await downloadZip(page);
+  assertSameFiles(files, cliExport(['--target=tf']));
+});
+
 test('quantization and the weight file size go to the export as the CLI takes them', async (t) => {
   const page = await openCnn(t);
   await page.fill('#quantize-float16', '*');

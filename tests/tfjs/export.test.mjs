@@ -13,10 +13,11 @@ import { fixtures, freezeArgs, exportModel as exportFlags, predict, worst } from
 
 // The fixtures TF.js cannot run, and why: TF.js has no kernel for an op the
 // frozen graph keeps, or no dtype for a weight (the export refuses those).
+// The export's target is tfjs, so the reference ops (RefSwitch) and the TF2
+// function calls are rewritten by its preset and those fixtures run.
 const NOT_IN_TFJS = {
   allowlist: 'VariableV2 (only some variables are frozen)',
   denylist: 'VariableV2 (only some variables are frozen)',
-  bn_training_ref: 'RefSwitch (unless --fix_ref_ops)',
   cut_inputs: 'DecodeCSV',
   dtypes_meta: 'float16, bfloat16, int8, int16, uint8 and the unsigned weights',
   fold_ops: 'int64 results outside int32 (TF.js has no int64: the export narrows them, as the converter does), and StridedSlice specs its kernel reads out of range',
@@ -24,9 +25,6 @@ const NOT_IN_TFJS = {
   recut_slices: 'DynamicPartition',
   recut_v1: 'DynamicPartition',
   recut_whole: 'DynamicPartition',
-  tf2_saved_model: 'StatefulPartitionedCall (unless --inline_functions)',
-  tf2_nested_calls: 'StatefulPartitionedCall (unless --inline_functions)',
-  tf2_loop_calls: 'StatefulPartitionedCall (unless --inline_functions)',
 };
 
 /** Exports a fixture with more flags; returns the folder, or throws with stderr. */

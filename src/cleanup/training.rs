@@ -25,6 +25,7 @@ pub fn strip_training_nodes(graph: &mut GraphDef, cut_at: Option<&str>) -> Resul
 fn rewire(graph: &mut GraphDef, old: &str, new: &str, keep: impl Fn(&str) -> bool) -> usize {
     let mut count = 0;
     for node in graph.node.iter_mut().filter(|n| !keep(&n.name)) {
+        let before = count;
         for input in &mut node.input {
             if let Some(control) = input.strip_prefix('^') {
                 if control == old {
@@ -36,8 +37,27 @@ fn rewire(graph: &mut GraphDef, old: &str, new: &str, keep: impl Fn(&str) -> boo
                 count += 1;
             }
         }
+        if count > before {
+            drop_redundant_waits(&mut node.input);
+        }
     }
     count
+}
+
+/// Control inputs on a node the inputs already read, or given twice: a reader
+/// of both `x` and `^x` made `[new, ^new]`, and the later rewrites
+/// (strip_debug_ops) splice out only nodes read through data edges alone.
+fn drop_redundant_waits(inputs: &mut Vec<String>) {
+    let data: HashSet<String> = inputs
+        .iter()
+        .filter(|i| !i.starts_with('^'))
+        .map(|i| node_name(i).to_owned())
+        .collect();
+    let mut seen = HashSet::new();
+    inputs.retain(|input| match input.strip_prefix('^') {
+        Some(control) => !data.contains(control) && seen.insert(control.to_owned()),
+        None => true,
+    });
 }
 
 /// The scopes `tf.nn.dropout` made: a `dropout` (or `dropout_N`) scope that
@@ -258,7 +278,8 @@ mod tests {
         let changes = bypass_dropout(&mut g);
         assert_eq!(changes.len(), 3, "{changes:?}");
         assert_eq!(find(&g, "logits").input, vec!["relu", "w"]);
-        assert_eq!(find(&g, "logits2").input, vec!["relu:0", "w", "^relu"]);
+        // The wait on a node it now reads anyway is dropped.
+        assert_eq!(find(&g, "logits2").input, vec!["relu:0", "w"]);
         assert_eq!(find(&g, "out").input, vec!["other/dropout/mul"]);
         // Reads from inside a bypassed scope stay; the next dropout is outside.
         assert_eq!(find(&g, "dropout_1/mul_1").input[0], "dropout_1/mul");
@@ -281,7 +302,9 @@ mod tests {
             changes,
             vec!["removed CheckNumerics 'check': 2 input(s) now read 'y:0'"]
         );
-        assert_eq!(find(&g, "out").input, vec!["y:0", "^y"]);
+        // One edge, not `[y:0, ^y]`: a later splice (strip_debug_ops) needs a
+        // node read through data edges alone.
+        assert_eq!(find(&g, "out").input, vec!["y:0"]);
         assert_eq!(find(&g, "check").op, "Identity");
     }
 }

@@ -639,7 +639,10 @@ def freeze_and_check(binary, prefix, meta, rec, extra, skip_missing):
             data = json.load(f)
         changes = data.get("changes") or []
         lint = (data.get("target_lint") or {}).get("unsupported")
-        result, detail = check_frozen(out, cut_feeds(recorded_feeds(rec), extra), rec["fetches"], skip_missing)
+        try:
+            result, detail = check_frozen(out, cut_feeds(recorded_feeds(rec), extra), rec["fetches"], skip_missing)
+        except Exception as e:  # noqa: BLE001 - a graph TF cannot even parse is the finding
+            result, detail = "fails when run", f"{type(e).__name__}: {first_message_line(str(e))}"
         return result, detail, changes, lint
 
 

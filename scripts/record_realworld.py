@@ -29,7 +29,9 @@ Run the opt-in transforms of our `freeze_graph` on every model (`--strip_debug_o
     python scripts/record_realworld.py --transforms [--binary target/release/freeze_graph]
 
 each transform that changes a model's graph (its report lists changes) is run in TensorFlow on the recorded inputs
-and compared with the recorded outputs; writes `tests/realworld/TRANSFORMS_REPORT.md`.
+and compared with the recorded outputs; so is each `--target` preset (tflite, tfjs, onnx, opencv, tract), changes
+or not. A preset whose output fails where the plain one matches is re-run with each of its options alone, to name
+the one that breaks it. Writes `tests/realworld/TRANSFORMS_REPORT.md`.
 
 Record fields: "folder" (under realworld/), "prefix" and "meta" (file names there), "output_node_names", "feeds" and
 "fetches" ({tensor: {dtype, shape, values}}; feed values repeat to fill the shape; a large fetch keeps its first
@@ -380,13 +382,22 @@ def last_error_line(stderr):
     return lines[-1][:400] if lines else "(no message)"
 
 
-def check_frozen(path, feeds, expected):
-    """Runs a frozen graph file on the feeds: ('ok' | 'fails when run' | 'wrong outputs', detail)."""
+def check_frozen(path, feeds, expected, skip_missing=False):
+    """Runs a frozen graph file on the feeds: ('ok' | 'fails when run' | 'wrong outputs', detail).
+
+    With `skip_missing`, a feed whose node the graph no longer has is left out (a transform removed a
+    placeholder nothing reads any more, such as dropout's keep probability)."""
     from tensorflow.core.framework import graph_pb2
 
     graph_def = graph_pb2.GraphDef()
     with open(path, "rb") as f:
         graph_def.ParseFromString(f.read())
+    unfed = ""
+    if skip_missing:
+        nodes = {n.name for n in graph_def.node}
+        missing = sorted(t for t in feeds if t.split(":")[0] not in nodes)
+        feeds = {t: v for t, v in feeds.items() if t not in missing}
+        unfed = f"; {', '.join(missing)} removed, not fed" if missing else ""
     left = sorted({n.op for n in graph_def.node if n.op in VARIABLE_OPS})
     left_note = f"; {sum(n.op in VARIABLE_OPS for n in graph_def.node)} {'/'.join(left)} nodes left" if left else ""
     try:
@@ -398,7 +409,7 @@ def check_frozen(path, feeds, expected):
     if wrong:
         return "wrong outputs", "; ".join(f"{t}: {d}" for t, d in wrong.items()) + left_note
     largest = max((diff for _, diff in results.values()), default=0.0)
-    return "ok", f"{len(graph_def.node)} nodes; outputs match (largest difference {largest:.3g})"
+    return "ok", f"{len(graph_def.node)} nodes; outputs match (largest difference {largest:.3g}){unfed}"
 
 
 def first_message_line(message):
@@ -592,10 +603,47 @@ def transform_flags(rec, meta):
     if shapes:
         flags["input_shapes"] = [f"--input_shapes={shapes}"]
         flags["input_shapes + fold_constants"] = [f"--input_shapes={shapes}", "--fold_constants"]
+    for target in TARGETS:
+        flags[f"target={target}"] = [f"--target={target}"]
     named = {f"input_names + {name}" if cut else name: base + extra for name, extra in flags.items()}
     if cut:
         named["input_names"] = base
     return named
+
+
+TARGETS = ("tflite", "tfjs", "onnx", "opencv", "tract")
+
+
+def preset_options():
+    """{target: [flag, ...]}: the options each `--target` preset turns on, read from src/target/preset.rs."""
+    with open(os.path.join(PROJECT, "src", "target", "preset.rs")) as f:
+        text = f.read()
+    body = text[text.index("pub fn preset("):]
+    options = {}
+    for arms, rows in re.findall(r"((?:Target::\w+\s*\|?\s*)+)=>\s*&\[(.*?)\]", body, re.S):
+        for arm in re.findall(r"Target::(\w+)", arms):
+            options[arm.lower()] = re.findall(r'\("(\w+)",', rows)
+    return options
+
+
+def freeze_and_check(binary, prefix, meta, rec, extra, skip_missing):
+    """Freezes with `extra` flags and runs the result in TF: (result, detail, changes, lint)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, report = os.path.join(tmp, "frozen.pb"), os.path.join(tmp, "report.json")
+        proc = subprocess.run(
+            [binary] + freeze_args(prefix, meta, rec["output_node_names"], out) + extra + [f"--report={report}"],
+            capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            return "error", f"exit {proc.returncode}: {last_error_line(proc.stderr)}", [], None
+        with open(report) as f:
+            data = json.load(f)
+        changes = data.get("changes") or []
+        lint = (data.get("target_lint") or {}).get("unsupported")
+        try:
+            result, detail = check_frozen(out, cut_feeds(recorded_feeds(rec), extra), rec["fetches"], skip_missing)
+        except Exception as e:  # noqa: BLE001 - a graph TF cannot even parse is the finding
+            result, detail = "fails when run", f"{type(e).__name__}: {first_message_line(str(e))}"
+        return result, detail, changes, lint
 
 
 def cut_feeds(feeds, flags):
@@ -613,12 +661,43 @@ def cut_feeds(feeds, flags):
 
 def verify_transforms(names, root, binary):
     """Each transform that applies to a model, run in TF against the recorded outputs."""
-    rows = []
+    import time
+
+    started = time.time()
+    options = preset_options()
+    rows, failures = [], []
     for name in names:
         rec = load_record(name)
         folder = os.path.join(root, rec["folder"])
         prefix, meta = os.path.join(folder, rec["prefix"]), os.path.join(folder, rec["meta"])
+        plain = None
         for transform, extra in transform_flags(rec, load_meta(meta)).items():
+            if "target=" in transform:
+                # A preset always runs, changes or not: a target's output must compute what the plain one does.
+                result, detail, changes, lint = freeze_and_check(binary, prefix, meta, rec, extra, True)
+                detail = f"{len(changes)} change(s); {detail}"
+                if lint:
+                    detail += f"; lint lists {len(lint)} node(s)"
+                if result != "ok":
+                    cut = [f for f in extra if f.startswith("--input_names=")]
+                    if plain is None:
+                        plain = freeze_and_check(binary, prefix, meta, rec, cut, False)
+                    if plain[0] == "ok":
+                        target = transform.split("target=", 1)[1]
+                        alone = []
+                        for option in options.get(target, []):
+                            got = freeze_and_check(binary, prefix, meta, rec, cut + [f"--{option}=true"], True)
+                            if got[0] != "ok":
+                                alone.append(f"--{option} alone: {got[0]}: {got[1]}")
+                        cause = "; ".join(alone) or "no option of the preset fails alone"
+                        result = "FAIL"
+                        detail += f" (the plain output matches; {cause})"
+                        failures.append(f"{name} {transform}: {detail}")
+                    else:
+                        detail += f" (like the plain output: {plain[0]})"
+                rows.append((name, transform, result, detail))
+                print(f"{name} [{transform}]: {result} ({detail})")
+                continue
             with tempfile.TemporaryDirectory() as tmp:
                 out, report = os.path.join(tmp, "frozen.pb"), os.path.join(tmp, "report.json")
                 proc = subprocess.run(
@@ -641,15 +720,29 @@ def verify_transforms(names, root, binary):
         "Written by `python scripts/record_realworld.py --transforms`. Each transform was added to the flags of",
         "`--verify`; where its report listed changes, TensorFlow ran the frozen graph on the recorded inputs and",
         f"compared with the recorded outputs (rtol {RTOL}, atol {ATOL}). Transforms that change nothing in a model",
-        "are not listed.",
+        "are not listed. Each `--target` preset (`target=...`) is run on every model, changes or not; where it",
+        "removes a placeholder nothing reads any more (dropout's keep probability) that feed is left out, and",
+        "the lint's count of nodes the target lacks is noted (the graph is written all the same).",
+        "",
+        summary(rows, failures, time.time() - started),
         "",
         "| model | transform | result | detail |",
         "|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(c.replace("|", "/") for c in (f"`{n}`", t, r, d)) + " |" for n, t, r, d in rows]
+    for failure in failures:
+        print("FAIL", failure)
+    print(summary(rows, failures, time.time() - started))
     with open(os.path.join(OUT_DIR, "TRANSFORMS_REPORT.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     return all(row[2] == "ok" for row in rows)
+
+
+def summary(rows, failures, seconds):
+    targets = [r for r in rows if "target=" in r[1]]
+    return (f"{len(rows)} runs, {sum(r[2] == 'ok' for r in rows)} match; of them {len(targets)} with a `--target`, "
+            f"{sum(r[2] == 'ok' for r in targets)} match, {len(failures)} fail where the plain output matches "
+            f"({seconds:.0f} s).")
 
 
 def write_report(rows, binary):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, only when it is missing.
-#   setup.sh rust   the Rust toolchain's rustfmt and clippy
+#   setup.sh rust   the Rust toolchain's rustfmt and clippy, and unzip
 #   setup.sh web    also the wasm32 target, wasm-bindgen-cli (pinned to Cargo.lock),
 #                   npm packages, and Chromium for the browser test
 set -euo pipefail
@@ -14,6 +14,10 @@ need_rust() {
   if command -v rustup >/dev/null; then
     cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
     cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+  fi
+  # The .zip tests check the page's archive with unzip.
+  if ! command -v unzip >/dev/null && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unzip >/dev/null
   fi
 }
 

@@ -466,6 +466,25 @@ mod tests {
     use crate::input::{CheckpointFiles, InputFile};
     use crate::proto::{attr_value, DataType, TensorProto};
 
+    /// A request for a binary GraphDef and a one-table V1 checkpoint.
+    fn graph_request<'a>(graph: &'a [u8], table: &'a [u8], options: Options) -> FreezeRequest<'a> {
+        FreezeRequest {
+            graph: Some(InputFile::new("graph.pb", graph)),
+            meta_graph: None,
+            saver: None,
+            saved_model: None,
+            saved_model_tags: Vec::new(),
+            checkpoint: CheckpointFiles {
+                prefix: "model.ckpt",
+                index: InputFile::new("model.ckpt", table),
+                more_tables: Vec::new(),
+                shard_sizes: Vec::new(),
+            },
+            input_binary: None,
+            options,
+        }
+    }
+
     fn variable(name: &str, dims: &[i64]) -> crate::proto::NodeDef {
         let typed = with_attr(
             node(name, "VariableV2", &[]),
@@ -603,21 +622,7 @@ mod tests {
         let freeze = |outputs: &str, initialize_missing: bool| {
             let mut options = Options::outputs([outputs]);
             options.initialize_missing = initialize_missing;
-            let request = FreezeRequest {
-                graph: Some(InputFile::new("graph.pb", &bytes)),
-                meta_graph: None,
-                saver: None,
-                saved_model: None,
-                saved_model_tags: Vec::new(),
-                checkpoint: CheckpointFiles {
-                    prefix: "model.ckpt",
-                    index: InputFile::new("model.ckpt", &table),
-                    more_tables: Vec::new(),
-                    shard_sizes: Vec::new(),
-                },
-                input_binary: None,
-                options,
-            };
+            let request = graph_request(&bytes, &table, options);
             prepare(&request).and_then(|p| p.finish(&[]))
         };
         let refused = freeze("out", false).expect_err("missing").to_string();
@@ -671,21 +676,7 @@ mod tests {
             let mut options = Options::outputs(["out,size"]);
             options.fold_constants = true;
             options.input_shapes = input_shapes;
-            let request = FreezeRequest {
-                graph: Some(InputFile::new("graph.pb", &bytes)),
-                meta_graph: None,
-                saver: None,
-                saved_model: None,
-                saved_model_tags: Vec::new(),
-                checkpoint: CheckpointFiles {
-                    prefix: "model.ckpt",
-                    index: InputFile::new("model.ckpt", &table),
-                    more_tables: Vec::new(),
-                    shard_sizes: Vec::new(),
-                },
-                input_binary: None,
-                options,
-            };
+            let request = graph_request(&bytes, &table, options);
             let plan = prepare(&request)
                 .and_then(|p| p.finish(&[]))
                 .expect("freezes");

@@ -161,6 +161,22 @@ pub async fn inspect(
     parse_json(&page(&report.to_json()))
 }
 
+/// The dropped files of a freeze, with the data shards (a `File` or null
+/// each) and their sizes.
+async fn with_shards(
+    graph: File,
+    tables: &[File],
+    prefix: String,
+    shards: Vec<JsValue>,
+    options: &[String],
+) -> Result<(DroppedFiles, Vec<Option<File>>), JsValue> {
+    let shards: Vec<Option<File>> = shards.into_iter().map(|f| f.dyn_into().ok()).collect();
+    let mut files = dropped(graph, tables, prefix, options).await?;
+    let size = |f: &Option<File>| f.as_ref().map(|f| f.size() as u64);
+    files.shard_sizes = shards.iter().map(size).collect();
+    Ok((files, shards))
+}
+
 /// Freezes; `shards` has a `File` or null per data shard, `command` goes into
 /// the report. Returns `[segments, reportJson]`, each segment a `Uint8Array`
 /// or `{shard, offset, len, crc32c, tensor}`.
@@ -173,10 +189,7 @@ pub async fn freeze(
     options: Vec<String>,
     command: String,
 ) -> Result<Array, JsValue> {
-    let shards: Vec<Option<File>> = shards.into_iter().map(|f| f.dyn_into().ok()).collect();
-    let mut files = dropped(graph, &tables, prefix, &options).await?;
-    let size = |f: &Option<File>| f.as_ref().map(|f| f.size() as u64);
-    files.shard_sizes = shards.iter().map(size).collect();
+    let (files, shards) = with_shards(graph, &tables, prefix, shards, &options).await?;
     let prepared = crate::prepare(&files.request(label)?)?;
     let loaded = read_ranges(&prepared, &shards).await?;
     let plan = prepared.finish(&loaded)?;
@@ -201,10 +214,7 @@ pub async fn export_tfjs(
     options: Vec<String>,
     command: String,
 ) -> Result<Array, JsValue> {
-    let shards: Vec<Option<File>> = shards.into_iter().map(|f| f.dyn_into().ok()).collect();
-    let mut files = dropped(graph, &tables, prefix, &options).await?;
-    let size = |f: &Option<File>| f.as_ref().map(|f| f.size() as u64);
-    files.shard_sizes = shards.iter().map(size).collect();
+    let (files, shards) = with_shards(graph, &tables, prefix, shards, &options).await?;
     let export_options = tfjs::ExportOptions::from_values(&files.options)?;
     let mut prepared = crate::prepare(&files.request(label)?)?;
     tfjs::prepare_export(&mut prepared, &export_options)?;

@@ -72,7 +72,9 @@ pub(super) type Consumers = HashMap<String, Vec<(usize, usize, usize)>>;
 /// Built once per body: the rewrites keep every data edge (a rewritten node
 /// keeps its data inputs, and added inputs name nodes no variable reaches).
 pub(super) fn consumers(nodes: &[NodeDef]) -> Consumers {
-    let mut map: Consumers = HashMap::new();
+    // Sized once, as most nodes are read by something: growing it rehashes
+    // every name at each doubling.
+    let mut map: Consumers = HashMap::with_capacity(nodes.len());
     for (i, node) in nodes.iter().enumerate() {
         for (position, input) in node.input.iter().enumerate() {
             if input.starts_with('^') {

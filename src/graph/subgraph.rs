@@ -72,7 +72,9 @@ fn pruned(
 /// The indices of the nodes reachable from `outputs`, in the graph's order.
 pub fn kept(graph: &GraphDef, outputs: &[String]) -> Result<Vec<usize>> {
     // The last node of a duplicated name wins, as in TF's summary pass.
-    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    // Sized once: growing a map of a million names rehashes every one of them
+    // at each doubling.
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(graph.node.len());
     for (i, node) in graph.node.iter().enumerate() {
         by_name.insert(node.name.as_str(), i);
     }

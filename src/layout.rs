@@ -92,7 +92,12 @@ pub fn v1_table_name(prefix: &str, shard: u32, count: u32) -> String {
 /// "model/")` writes `model/.data-00000-of-00001`.
 fn shard_of<'a>(prefix: &'a str, rest: &str) -> Option<(&'a str, u32, u32)> {
     let (shard, count) = rest.split_once("-of-")?;
-    let digits = |s: &str| s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit());
+    // TF writes `%05d`: five digits, or more without a leading zero (a
+    // checkpoint of 100,000 shards or more).
+    let digits = |s: &str| {
+        s.bytes().all(|b| b.is_ascii_digit())
+            && (s.len() == 5 || (s.len() > 5 && !s.starts_with('0')))
+    };
     if !digits(shard) || !digits(count) {
         return None;
     }

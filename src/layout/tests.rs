@@ -31,6 +31,16 @@ fn data_file_names_parse_back_to_what_made_them() {
         Some(("", 0, 1))
     );
     assert_eq!(parse_data_file_name("m.data-00000-of-000010"), None);
+    // `%05d` of a count over 99,999 has more digits and no leading zero.
+    assert_eq!(
+        parse_data_file_name("m.data-00000-of-2147483647"),
+        Some(("m", 0, 2_147_483_647))
+    );
+    assert_eq!(
+        parse_data_file_name("m.data-123456-of-200000"),
+        Some(("m", 123_456, 200_000))
+    );
+    assert_eq!(parse_data_file_name("m.data-00000-of-4294967296"), None);
     assert_eq!(parse_data_file_name("m.data-00000_of_00001"), None);
     assert_eq!(parse_data_file_name("m.index"), None);
     // Multi-byte characters before the suffix are not a problem.

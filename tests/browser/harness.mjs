@@ -1,10 +1,12 @@
 // What the browser tests share: headless Chromium, a page that checks its own
 // requests and errors, the steps of a freeze, and the fixtures' golden outputs.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = join(ROOT, 'www/dist');
@@ -21,6 +23,26 @@ export const CHROMIUM_ARGS = [
 /** Debian's Chromium, headless. */
 export const launch = () =>
   chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+
+/**
+ * The built site, served, and Chromium, shared by the tests of one file:
+ * started before them (after `setUp`, if given) and closed after them.
+ * `site.server` and `site.browser` are set once the tests run.
+ */
+export function sharedSite(setUp = async () => {}) {
+  const site = { server: null, browser: null };
+  before(async () => {
+    assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
+    await setUp();
+    site.server = await serve(DIST);
+    site.browser = await launch();
+  });
+  after(async () => {
+    await site.browser?.close();
+    await site.server?.close();
+  });
+  return site;
+}
 
 /**
  * A fresh page at `path` inside `site` (a server from server.mjs); when the

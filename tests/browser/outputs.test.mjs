@@ -2,29 +2,16 @@
 // type-ahead over every node, a SavedModel's signatures as choices, and what a
 // candidate is computed from and read by, before it is chosen.
 // Needs `make web` first (www/dist) and /usr/bin/chromium; run with `npm test`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from './server.mjs';
-import { DIST, FIXTURES, ROOT, launch, openSite, waitReady } from './harness.mjs';
+import { FIXTURES, openSite, ROOT, sharedSite, waitReady } from './harness.mjs';
 
-let server;
-let browser;
+const site = sharedSite();
 
-before(async () => {
-  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openPage = (t) => openSite(t, browser, server);
+const openPage = (t) => openSite(t, site.browser, site.server);
 
 /** A fixture's graph and checkpoint files (not its goldens or description). */
 const fixtureFiles = (name) => {

@@ -3,31 +3,18 @@
 // expected_frozen.pb where TF gets it wrong), bad files must get
 // one plain sentence, and no request may leave the page's origin.
 // Needs `make web` first (www/dist) and /usr/bin/chromium; run with `npm test`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { serve } from './server.mjs';
 import { v1Checkpoint } from './v1_table.mjs';
-import { DIST, FIXTURES, fixture, freezeAndDownload, golden, goldenPath, launch, openSite, status, waitReady } from './harness.mjs';
+import { DIST, fixture, FIXTURES, freezeAndDownload, golden, goldenPath, openSite, sharedSite, status, waitReady } from './harness.mjs';
 
-let server;
-let browser;
+const site = sharedSite();
 
-before(async () => {
-  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openPage = (t) => openSite(t, browser, server);
+const openPage = (t) => openSite(t, site.browser, site.server);
 
 /** The core's inspect report on the sample, from the page's own wasm module. */
 function sampleReport(page) {

@@ -3,28 +3,16 @@
 // checkpoints with an empty prefix (`model/.index`), and files of the same
 // name from two folders, where the page says which one it set aside.
 // Needs `make web` first (www/dist) and /usr/bin/chromium.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { serve } from './server.mjs';
-import { DIST, FIXTURES, fixture, freezeAndDownload, golden, launch, openSite, waitReady } from './harness.mjs';
+import { fixture, FIXTURES, freezeAndDownload, golden, openSite, sharedSite, waitReady } from './harness.mjs';
 
-let server;
-let browser;
+const site = sharedSite();
 
-before(async () => {
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openPage = (t) => openSite(t, browser, server);
+const openPage = (t) => openSite(t, site.browser, site.server);
 
 function tempDir(t) {
   const dir = mkdtempSync(join(tmpdir(), 'tf-freeze-'));

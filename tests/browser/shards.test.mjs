@@ -2,30 +2,19 @@
 // hundred thousand): the page says so in one sentence, quickly, does no work
 // per claimed shard, and keeps answering its controls.
 // Needs `make web` first (www/dist) and /usr/bin/chromium.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve } from './server.mjs';
 import { len, table, varintField } from './v1_table.mjs';
-import { DIST, FIXTURES, launch, openSite, status } from './harness.mjs';
+import { DIST, FIXTURES, openSite, sharedSite, status } from './harness.mjs';
 
-let server;
-let browser;
 let crc32c;
 
-before(async () => {
-  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
+const site = sharedSite(async () => {
   const { initSync, crc32cUpdate } = await import(join(DIST, 'pkg', 'tf_freeze.js'));
   initSync({ module: readFileSync(join(DIST, 'pkg', 'tf_freeze_bg.wasm')) });
   crc32c = (bytes) => crc32cUpdate(0, Uint8Array.from(bytes));
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
 });
 
 /** A V2 `.index` whose header claims `numShards`, holding one float `v` in shard 0. */
@@ -50,7 +39,7 @@ for (const [count, given, sentence] of [
   [99999, ['model.ckpt.data-00000-of-99999'], 'model.ckpt.index lists 99999 data files and 1 was given: model.ckpt.data-00001-of-99999 and 99997 more are missing.'],
 ]) {
   test(`an index claiming ${count} data files, ${given.length} given, is one sentence, and the page stays responsive`, async (t) => {
-    const page = await openSite(t, browser, server);
+    const page = await openSite(t, site.browser, site.server);
     const index = claimedIndex(count);
     assert.ok(index.length < 300, `${index.length} bytes`);
     const graph = readFileSync(join(FIXTURES, 'mlp_binary', 'graph.pb'));

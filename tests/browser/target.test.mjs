@@ -2,28 +2,15 @@
 // the lint of the frozen graph is shown above the download, the command says
 // `--target`, and the download is the CLI's output for that command.
 // Needs `make web` first (www/dist), the CLI built (`cargo build`) and /usr/bin/chromium.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from './server.mjs';
-import { DIST, FIXTURES, ROOT, fixture, freezeAndDownload, launch, openSite, waitReady } from './harness.mjs';
+import { fixture, FIXTURES, freezeAndDownload, openSite, ROOT, sharedSite, waitReady } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = sharedSite();
 
 const CLI = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug', 'freeze_graph');
 
@@ -48,7 +35,7 @@ const inputFiles = (dir) =>
     .filter((path) => statSync(path).isFile());
 
 async function openWith(t, name) {
-  const page = await openSite(t, browser, server);
+  const page = await openSite(t, site.browser, site.server);
   await page.setInputFiles('#files', inputFiles(join(FIXTURES, name)));
   await waitReady(page);
   await page.fill('#outputs', fixture(name).args.output_node_names);

@@ -4,17 +4,15 @@
 // user picks (the browser's folder picker, here given a folder of the page's
 // private file system, which is the same kind of handle).
 // Needs `make web` first (www/dist) and /usr/bin/chromium; run with `npm test`.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from './server.mjs';
-import { DIST, FIXTURES, ROOT, launch, openSite, waitReady } from './harness.mjs';
+import { FIXTURES, openSite, ROOT, sharedSite, waitReady } from './harness.mjs';
 
-let server;
-let browser;
+const site = sharedSite();
 const temps = [];
 
 const binary = (() => {
@@ -22,17 +20,7 @@ const binary = (() => {
   return join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'debug', 'freeze_graph');
 })();
 
-before(async () => {
-  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  temps.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
-});
+after(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const temp = () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfjs-page-'));
@@ -61,7 +49,7 @@ function cliExport(flags) {
 
 /** The page with cnn_meta dropped and the TF.js model chosen. */
 async function openCnn(t) {
-  const page = await openSite(t, browser, server);
+  const page = await openSite(t, site.browser, site.server);
   await page.setInputFiles('#files', cnnFiles());
   await waitReady(page);
   await page.fill('#outputs', cnnOutputs());
@@ -210,7 +198,7 @@ test('"Save to a folder" leaves a folder that is not empty as it was', async (t)
 });
 
 test('the save button is offered only for a TF.js model', async (t) => {
-  const page = await openSite(t, browser, server);
+  const page = await openSite(t, site.browser, site.server);
   await page.setInputFiles('#files', cnnFiles());
   await waitReady(page);
   await page.fill('#outputs', cnnOutputs());

@@ -3,26 +3,13 @@
 // output with the same flag, which verify_frozen.py ran in TensorFlow
 // (`expected_<variant>.pb`), the change is listed and the command names it.
 // Needs `make web` first (www/dist) and /usr/bin/chromium.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve } from './server.mjs';
-import { DIST, FIXTURES, fixture, freezeAndDownload, launch, openSite, waitReady } from './harness.mjs';
+import { fixture, FIXTURES, freezeAndDownload, openSite, sharedSite, waitReady } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = sharedSite();
 
 /** The files a user would drop: the fixture's inputs, not its goldens. */
 const inputFiles = (dir) =>
@@ -47,7 +34,7 @@ const CASES = [
 
 for (const [name, variant, controls, change, flag] of CASES) {
   test(`${Object.keys(controls).join(' and ')} on ${name} download the ${variant} output`, async (t) => {
-    const page = await openSite(t, browser, server);
+    const page = await openSite(t, site.browser, site.server);
     await page.setInputFiles('#files', inputFiles(join(FIXTURES, name)));
     await waitReady(page);
     await page.fill('#outputs', fixture(name).args.output_node_names);

@@ -2,31 +2,18 @@
 // folder without an upload prompt, install the page, use it on a phone, copy
 // the command and run it, choose a SavedModel's tag set.
 // Needs `make web` first (www/dist) and /usr/bin/chromium; run with `npm test`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from './server.mjs';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, DIST, FIXTURES, ROOT, fixture, freezeAndDownload, golden, launch, openSite, status, waitReady } from './harness.mjs';
+import { CHROMIUM_ARGS, DIST, fixture, FIXTURES, freezeAndDownload, golden, openSite, ROOT, sharedSite, status, waitReady } from './harness.mjs';
 
-let server;
-let browser;
+const site = sharedSite();
 
-before(async () => {
-  assert.ok(existsSync(join(DIST, 'index.html')), 'www/dist is missing: run `make web` first');
-  server = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openPage = (t) => openSite(t, browser, server);
+const openPage = (t) => openSite(t, site.browser, site.server);
 const focused = (page) => page.evaluate(() => document.activeElement?.id ?? '');
 
 test('Cancel stops a long freeze, and the next freeze works', async (t) => {
@@ -111,7 +98,7 @@ test('Chromium finds the page installable', async (t) => {
     rmSync(profile, { recursive: true, force: true });
   });
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(site.server.url);
   await page.evaluate(() => navigator.serviceWorker.ready);
   const cdp = await page.context().newCDPSession(page);
   const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
@@ -122,10 +109,10 @@ test('Chromium finds the page installable', async (t) => {
 });
 
 test('on a 390 px phone the form comes right after the summary and nothing is wider than the screen', async (t) => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+  const context = await site.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
   t.after(() => context.close());
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(site.server.url);
   // A checkpoint with optimizer slots: the tf2 checkpoint of Adam-trained weights, or any fixture with many entries.
   const dir = join(FIXTURES, 'cnn_meta');
   await page.setInputFiles('#files', readdirSync(dir).filter((f) => /^model\.ckpt/.test(f)).map((f) => join(dir, f)));
@@ -164,7 +151,7 @@ function cli() {
 
 test('Copy copies a command that our CLI runs to the same bytes', async (t) => {
   const page = await openPage(t);
-  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.server.origin });
   await page.click('#sample');
   await waitReady(page);
   const { bytes } = await freezeAndDownload(page);

@@ -7,6 +7,20 @@
 use crate::error::{Error, Result};
 use crate::proto::{DataType, TensorProto, TensorShapeProto};
 
+/// A known shape of these dimensions (-1 for an unknown one).
+pub fn shape_proto(dims: &[i64]) -> TensorShapeProto {
+    TensorShapeProto {
+        dim: dims
+            .iter()
+            .map(|&size| crate::proto::tensor_shape_proto::Dim {
+                size,
+                name: String::new(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
 /// True when TF writes this tensor as raw bytes in `tensor_content`.
 pub fn uses_tensor_content(dtype: i32, num_elements: u64) -> bool {
     use DataType as D;

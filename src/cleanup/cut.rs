@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::graph::attrs::{op_defs, output_dtype, output_shape, shape_dims, type_value};
 use crate::graph::names::{endpoint, resolve_output};
 use crate::graph::ops::is_placeholder;
-use crate::proto::tensor_shape_proto::Dim;
 use crate::proto::{attr_value, AttrValue, GraphDef, NodeDef, OpList, TensorShapeProto};
 
 /// The placeholder name for output `port` of `node`: the node's own name for
@@ -147,16 +146,7 @@ fn readers(graph: &GraphDef, node: &str) -> HashMap<String, usize> {
 
 fn placeholder(node: &NodeDef, port: usize, dtype: i32, dims: Option<&[i64]>) -> NodeDef {
     let shape = match dims {
-        Some(dims) => TensorShapeProto {
-            dim: dims
-                .iter()
-                .map(|&size| Dim {
-                    size,
-                    name: String::new(),
-                })
-                .collect(),
-            ..Default::default()
-        },
+        Some(dims) => crate::tensor::shape_proto(dims),
         None => TensorShapeProto {
             unknown_rank: true,
             ..Default::default()

@@ -4,8 +4,8 @@
 use crate::error::{Error, Result};
 use crate::graph::names::{endpoint, node_name};
 use crate::graph::ops::is_placeholder;
-use crate::proto::tensor_shape_proto::Dim;
 use crate::proto::{attr_value, AttrValue, GraphDef, NodeDef, TensorShapeProto};
+use crate::tensor::shape_proto;
 
 use super::cut::{declared_shape, placeholder_name};
 
@@ -84,19 +84,6 @@ fn check_fits(name: &str, known: &[i64], given: &[i64]) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn shape_proto(dims: &[i64]) -> TensorShapeProto {
-    TensorShapeProto {
-        dim: dims
-            .iter()
-            .map(|&size| Dim {
-                size,
-                name: String::new(),
-            })
-            .collect(),
-        ..Default::default()
-    }
 }
 
 /// Writes `shape` into the `shape` attr and, when there is one, the first

@@ -7,10 +7,8 @@ use crate::dtype::dtype_text;
 use crate::error::{Error, Result};
 use crate::graph::attrs::{tensor_attr, type_value};
 use crate::plan::{ContentRef, FrozenVariable};
-use crate::proto::{
-    tensor_shape_proto, BundleEntryProto, DataType, NodeDef, TensorProto, TensorShapeProto,
-};
-use crate::tensor;
+use crate::proto::{BundleEntryProto, DataType, NodeDef, TensorProto, TensorShapeProto};
+use crate::tensor::{self, shape_proto};
 use crate::variables::{self, Located, NotFound};
 
 use super::propagate::Value;
@@ -253,18 +251,5 @@ pub(super) fn frozen_variable(
         dtype: dtype_text(dtype),
         shape: shape.dim.iter().map(|d| d.size).collect(),
         bytes,
-    }
-}
-
-fn shape_proto(dims: &[i64]) -> TensorShapeProto {
-    TensorShapeProto {
-        dim: dims
-            .iter()
-            .map(|&size| tensor_shape_proto::Dim {
-                size,
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
     }
 }

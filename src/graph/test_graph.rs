@@ -1,6 +1,5 @@
 //! Small graphs for the cleanup tests.
 
-use crate::proto::tensor_shape_proto::Dim;
 use crate::proto::{attr_value, AttrValue, GraphDef, NodeDef, TensorShapeProto};
 
 pub(crate) fn node(name: &str, op: &str, inputs: &[&str]) -> NodeDef {
@@ -19,16 +18,7 @@ pub(crate) fn with_attr(mut node: NodeDef, name: &str, value: attr_value::Value)
 }
 
 pub(crate) fn shape(dims: &[i64]) -> TensorShapeProto {
-    TensorShapeProto {
-        dim: dims
-            .iter()
-            .map(|&size| Dim {
-                size,
-                name: String::new(),
-            })
-            .collect(),
-        ..Default::default()
-    }
+    crate::tensor::shape_proto(dims)
 }
 
 pub(crate) fn graph(nodes: Vec<NodeDef>) -> GraphDef {

@@ -229,21 +229,11 @@ pub fn unsupported_dtype(dtype: i32, name: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::TensorShapeProto;
 
     fn tensor(dtype: DataType, dims: &[i64]) -> TensorProto {
         TensorProto {
             dtype: dtype as i32,
-            tensor_shape: Some(TensorShapeProto {
-                dim: dims
-                    .iter()
-                    .map(|&size| crate::proto::tensor_shape_proto::Dim {
-                        size,
-                        name: String::new(),
-                    })
-                    .collect(),
-                ..Default::default()
-            }),
+            tensor_shape: Some(crate::tensor::shape_proto(dims)),
             ..Default::default()
         }
     }

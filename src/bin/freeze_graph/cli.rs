@@ -82,12 +82,7 @@ fn freeze(
         return Ok(());
     }
     let prepared = tf_freeze::prepare(&request)?;
-    let mut shards = Shards::new(prepared.data_files().to_vec());
-    let loaded = prepared
-        .reads()
-        .iter()
-        .map(|r| shards.read(r.shard, r.offset, r.len))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (mut shards, loaded) = Shards::for_prepared(&prepared)?;
     let plan = prepared.finish(&loaded)?;
     say_notes(&plan, say);
     let summary = &plan.summary;

@@ -74,12 +74,7 @@ impl Target {
     ) -> Result<Plan, Error> {
         let mut prepared = tf_freeze::prepare(request)?;
         tfjs::prepare_export(&mut prepared, &self.options)?;
-        let mut shards = Shards::new(prepared.data_files().to_vec());
-        let loaded = prepared
-            .reads()
-            .iter()
-            .map(|r| shards.read(r.shard, r.offset, r.len))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (mut shards, loaded) = Shards::for_prepared(&prepared)?;
         let export = tfjs::export(prepared, &loaded, &self.options)?;
         say_notes(&export.plan, say);
         let temp = TempDir::beside(&self.dir).map_err(|e| cannot_write(&self.shown, e))?;

@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom};
 
-use tf_freeze::{Error, Plan};
+use tf_freeze::{Error, Plan, Prepared};
 
 use crate::files::regular_size;
 use crate::output::{Output, TempFile};
@@ -58,7 +58,19 @@ impl Seek for ShardFile {
 }
 
 impl Shards {
-    pub fn new(names: Vec<String>) -> Self {
+    /// The shards of a prepared freeze, with the few ranges the core reads
+    /// itself (what [`Prepared::finish`] or the TF.js export takes).
+    pub fn for_prepared(prepared: &Prepared) -> Result<(Shards, Vec<Vec<u8>>), Error> {
+        let mut shards = Shards::new(prepared.data_files().to_vec());
+        let loaded = prepared
+            .reads()
+            .iter()
+            .map(|r| shards.read(r.shard, r.offset, r.len))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((shards, loaded))
+    }
+
+    fn new(names: Vec<String>) -> Self {
         let files = names
             .into_iter()
             .map(|name| ShardFile { name, file: None })

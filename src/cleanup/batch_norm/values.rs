@@ -2,8 +2,8 @@
 //! `make_tensor_proto` writes them (python/framework/tensor_util.py).
 
 use crate::graph::attrs::shape_dims;
-use crate::proto::{attr_value, DataType, NodeDef, TensorProto, TensorShapeProto};
-use crate::tensor::uses_tensor_content;
+use crate::proto::{attr_value, DataType, NodeDef, TensorProto};
+use crate::tensor::{shape_proto, uses_tensor_content};
 
 /// Elements a fold computes with at most: a 1 GiB float32 tensor.
 const MAX_ELEMENTS: usize = 1 << 28;
@@ -59,19 +59,6 @@ pub fn float_values(node: &NodeDef) -> Option<Floats> {
             .collect()
     };
     Some(Floats { shape, values })
-}
-
-fn shape_proto(shape: &[i64]) -> TensorShapeProto {
-    TensorShapeProto {
-        dim: shape
-            .iter()
-            .map(|&size| crate::proto::tensor_shape_proto::Dim {
-                size,
-                name: String::new(),
-            })
-            .collect(),
-        ..Default::default()
-    }
 }
 
 /// `make_tensor_proto(values, float32, shape)`: raw bytes for more than one

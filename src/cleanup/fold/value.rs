@@ -5,7 +5,8 @@
 //! numeric element, the typed field otherwise).
 
 use crate::graph::attrs::shape_dims;
-use crate::proto::{tensor_shape_proto::Dim, DataType, TensorProto, TensorShapeProto};
+use crate::proto::{DataType, TensorProto};
+pub use crate::tensor::shape_proto;
 use crate::tensor::uses_tensor_content;
 
 /// The largest Const a fold reads.
@@ -266,19 +267,6 @@ fn from_content(dtype: DataType, bytes: &[u8]) -> Option<Elements> {
         DataType::DtBool => Elements::Bool(bytes.iter().map(|&b| b != 0).collect()),
         _ => return None,
     })
-}
-
-pub fn shape_proto(shape: &[i64]) -> TensorShapeProto {
-    TensorShapeProto {
-        dim: shape
-            .iter()
-            .map(|&size| Dim {
-                size,
-                name: String::new(),
-            })
-            .collect(),
-        ..Default::default()
-    }
 }
 
 #[cfg(test)]

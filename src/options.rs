@@ -384,10 +384,15 @@ impl OptionValues {
         Ok(options)
     }
 
+    /// The output is a TF.js graph model, not a frozen `.pb`.
+    pub fn exports_tfjs(&self) -> bool {
+        self.text("output_format") == "tfjs_graph_model"
+    }
+
     /// `--target`; a TF.js export without one is for TF.js (`tfjs`).
     pub fn target(&self) -> Result<Target> {
         match self.given("target") {
-            None if self.text("output_format") == "tfjs_graph_model" => Ok(Target::Tfjs),
+            None if self.exports_tfjs() => Ok(Target::Tfjs),
             _ => Target::parse(self.text("target")),
         }
     }
@@ -419,7 +424,7 @@ impl OptionValues {
         // tensorflowjs_converter strips debug ops (TF.js has no kernels for
         // them), and a legacy `shape {}` would load there as a scalar: a TF.js
         // export does both whatever its target.
-        let tfjs = self.text("output_format") == "tfjs_graph_model";
+        let tfjs = self.exports_tfjs();
         Ok(Options {
             output_node_names: self.list("output_node_names"),
             clear_devices: self.bool("clear_devices"),

@@ -87,13 +87,11 @@ const TASKS = {
   async freeze({ request }) {
     const { graph, tables, prefix, shards, options, command } = request;
     const [segments, reportJson] = await freeze(graph, tables, prefix, shards, options, command);
-    // Shard segments stay slices of the user's files: no weight is copied here.
-    const parts = segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s)));
     return {
-      blob: new Blob(parts, { type: 'application/octet-stream' }),
+      blob: new Blob(contents(segments, shards), { type: 'application/octet-stream' }),
       report: JSON.parse(reportJson),
       reportJson,
-      checks: segments.filter((s) => !(s instanceof Uint8Array)),
+      checks: shardSegments(segments),
     };
   },
 
@@ -107,45 +105,28 @@ const TASKS = {
   async exportTfjs({ request }, progress) {
     const { graph, tables, prefix, shards, options, command, folder } = request;
     const [modelJson, weightFiles, segments, reportJson] = await exportTfjs(graph, tables, prefix, shards, options, command);
-    const weights = new Blob(segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s))));
+    const weights = new Blob(contents(segments, shards));
     const files = [{ name: 'model.json', blob: new Blob([modelJson], { type: 'application/json' }) }];
     let at = 0;
     for (const { name, bytes } of weightFiles) {
       files.push({ name, blob: weights.slice(at, at + bytes, 'application/octet-stream') });
       at += bytes;
     }
-    const entries = [];
-    const total = files.reduce((sum, f) => sum + f.blob.size, 0);
-    let [done, told] = [0, 0];
-    for (const { name, blob } of files) {
-      const reader = blob.stream().getReader();
-      let crc = 0;
-      for (let read = await reader.read(); !read.done; read = await reader.read()) {
-        crc = crc32Update(crc, read.value);
-        done += read.value.length;
-        if (done - told >= PROGRESS_STEP) {
-          progress({ done, total, packing: true });
-          told = done;
-        }
-      }
-      entries.push({ name: `${folder}/${name}`, len: blob.size, crc32: crc >>> 0 });
-    }
-    // Over 4 GiB a .zip needs ZIP64: the files can still be saved to a folder.
+    const entries = files.map(({ name, blob }) => ({ name: `${folder}/${name}`, len: blob.size, crc32: 0 }));
+    // Over 4 GiB a .zip needs ZIP64: said before reading anything, and the
+    // files can still be saved to a folder.
     let [blob, zipRefused] = [null, null];
     try {
-      const parts = storedZip(entries).map((part) => (typeof part === 'number' ? files[part].blob : part));
-      blob = new Blob(parts, { type: 'application/zip' });
+      storedZip(entries);
     } catch (err) {
       zipRefused = err.message;
     }
-    return {
-      blob,
-      zipRefused,
-      files,
-      report: JSON.parse(reportJson),
-      reportJson,
-      checks: segments.filter((s) => !(s instanceof Uint8Array)),
-    };
+    if (!zipRefused) {
+      await zipChecksums(files, entries, progress);
+      const parts = storedZip(entries).map((part) => (typeof part === 'number' ? files[part].blob : part));
+      blob = new Blob(parts, { type: 'application/zip' });
+    }
+    return { blob, zipRefused, files, report: JSON.parse(reportJson), reportJson, checks: shardSegments(segments) };
   },
 
   /**
@@ -183,6 +164,31 @@ const TASKS = {
   /** Each list of `[crc, len]` pieces of one tensor, in order, as the crc of the whole. */
   combine: ({ lists }) => lists.map((pieces) => pieces.reduce((crc, [piece, len]) => crc32cCombine(crc, piece, len), 0) >>> 0),
 };
+
+/** The output's parts: shard segments stay slices of the user's files, so no weight is copied here. */
+const contents = (segments, shards) => segments.map((s) => (s instanceof Uint8Array ? s : shardSlice(shards, s)));
+
+/** The segments that are ranges of the `.data` files, whose checksums are still to check. */
+const shardSegments = (segments) => segments.filter((s) => !(s instanceof Uint8Array));
+
+/** Fills in each entry's CRC-32, reading its file once; reports `{done, total, packing: true}`. */
+async function zipChecksums(files, entries, progress) {
+  const total = files.reduce((sum, f) => sum + f.blob.size, 0);
+  let [done, told] = [0, 0];
+  for (const [i, { blob }] of files.entries()) {
+    const reader = blob.stream().getReader();
+    let crc = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      crc = crc32Update(crc, read.value);
+      done += read.value.length;
+      if (done - told >= PROGRESS_STEP) {
+        progress({ done, total, packing: true });
+        told = done;
+      }
+    }
+    entries[i].crc32 = crc >>> 0;
+  }
+}
 
 function shardSlice(shards, { shard, offset, len }) {
   const file = shards[shard];

@@ -148,6 +148,8 @@ test('an output whose missing variables "Initialize missing variables" supplies 
   const page = await openPage(t);
   await page.setInputFiles('#files', fixtureFiles('partial_checkpoint'));
   await page.locator('#choices-box').waitFor();
+  // The field is filled when the report on the chosen pair arrives, which may come a draw later.
+  await page.waitForFunction(() => /generator\/out/.test(document.querySelector('#outputs').value), null, { timeout: 10_000 });
   assert.match(await page.inputValue('#outputs'), /generator\/out/);
   const choice = await page.locator('#choices li').first().innerText();
   assert.match(choice, /the checkpoint lacks: “Initialize missing variables from their initializers” gives them their initializers' constant values/);
